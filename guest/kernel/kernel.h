@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef GUEST_KERNEL_H
+#define GUEST_KERNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vtimer/abi.h"
+#include "../arch/x86/x86.h"
+
+/* A software timer on one CPU's queue; fn runs in interrupt context. */
+struct ktimer {
+	uint64_t deadline;		/* guest TSC */
+	void (*fn)(struct ktimer *t, uint64_t now);
+	struct ktimer *next;
+	bool queued;
+};
+
+struct tss {
+	uint32_t rsv0;
+	uint64_t rsp[3];
+	uint64_t rsv1;
+	uint64_t ist[7];
+	uint64_t rsv2;
+	uint16_t rsv3, iomap;
+} __attribute__((packed));
+
+/*
+ * Per-CPU state, reached through %gs:0 (self pointer). Owned by its CPU:
+ * only that CPU's code (task, syscalls, interrupt handlers) touches it, with
+ * interrupts off in the kernel, so no locks are needed.
+ */
+struct cpu {
+	struct cpu *self;
+	uint32_t id, apic_id;
+	struct vtimer_result *res;	/* host-visible counters */
+	int64_t *samples;		/* host-visible sample row */
+	struct ktimer *queue;		/* sorted by deadline */
+	uint64_t programmed;		/* deadline in the clockevent, 0 = none */
+	struct ktimer tick;		/* nohz tick */
+	bool tick_on;
+	bool in_expire;			/* defer reprogramming to the end of expiry */
+	struct ktimer sleep;		/* the task's sleep timer */
+	volatile bool woken;
+	struct ktimer lat;		/* latency workload timer */
+	uint64_t lat_delta, lat_count;
+	volatile bool lat_done;
+	struct ktimer probe;		/* masked-LVTT test timer */
+	uint64_t irqs_before;
+	struct vtimer_ucall *ucall;
+	uint64_t gdt[7];
+	struct tss tss;
+	uint8_t kstack[8192] __attribute__((aligned(16)));
+	uint8_t ustack[8192] __attribute__((aligned(16)));
+} __attribute__((aligned(64)));
+
+static inline struct cpu *this_cpu(void)
+{
+	struct cpu *c;
+
+	__asm__("mov %%gs:0, %0" : "=r"(c));
+	return c;
+}
+
+extern const struct vtimer_boot *boot;
+extern uint64_t tsc_per_us;
+
+/* lib.c */
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ucall(uint32_t cmd, uint64_t a0, const char *msg);
+void panic(const char *msg) __attribute__((noreturn));
+
+/* arch/x86/cpu.c */
+void cpu_init(struct cpu *c);
+void enter_user(void (*fn)(uint64_t), uint64_t arg, void *stack) __attribute__((noreturn));
+
+/* kernel/clockevent.c: the LAPIC timer in the mode the host chose. */
+void clockevent_init(void);
+void clockevent_program(uint64_t deadline);	/* 0 = stop */
+void clockevent_mask(bool masked);
+
+/* kernel/timer.c */
+void timer_add(struct ktimer *t, uint64_t deadline);
+void timer_del(struct ktimer *t);
+void timer_expire(uint64_t now);
+void tick_start(void);
+void tick_stop(void);
+void idle_wait(volatile bool *cond);
+
+/* kernel/syscall.c: the user-facing calls (int $4). */
+enum {
+	SYS_EXIT = 1,		/* a0: status */
+	SYS_SLEEP_UNTIL,	/* a0: absolute guest TSC */
+	SYS_LATENCY,		/* a0: count, a1: delta (TSC), a2: enum vtimer_wait */
+	SYS_MASK_TEST,		/* a0: delta (TSC): arm with LVTT masked, returns irqs seen */
+};
+long sys_call(long nr, long a0, long a1, long a2);
+void cpu_finish(int status) __attribute__((noreturn));
+
+/* workloads/ */
+void workload_main(uint64_t cpu);
+
+#endif

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Per-CPU timer queue (a sorted list: a CPU holds a handful of timers), the
+ * timer interrupt, the nohz tick and idle. The clockevent is reprogrammed
+ * only when the earliest deadline changes, and once per interrupt, as
+ * Linux's hrtimer code does: that is what decides how many deadline writes a
+ * workload costs.
+ */
+#include "kernel.h"
+
+static void reprogram(struct cpu *c)
+{
+	uint64_t head = c->queue ? c->queue->deadline : 0;
+
+	if (!c->in_expire && head != c->programmed)
+		clockevent_program(head);
+}
+
+static void unlink(struct cpu *c, struct ktimer *t)
+{
+	for (struct ktimer **p = &c->queue; *p; p = &(*p)->next)
+		if (*p == t) {
+			*p = t->next;
+			break;
+		}
+	t->queued = false;
+}
+
+void timer_add(struct ktimer *t, uint64_t deadline)
+{
+	struct cpu *c = this_cpu();
+	struct ktimer **p = &c->queue;
+
+	if (t->queued)
+		unlink(c, t);
+	t->deadline = deadline;
+	while (*p && (*p)->deadline <= deadline)
+		p = &(*p)->next;
+	t->next = *p;
+	*p = t;
+	t->queued = true;
+	reprogram(c);
+}
+
+void timer_del(struct ktimer *t)
+{
+	struct cpu *c = this_cpu();
+
+	if (!t->queued)
+		return;
+	unlink(c, t);
+	reprogram(c);
+}
+
+/* Runs expired timers, then programs the earliest remaining deadline once. */
+void timer_expire(uint64_t now)
+{
+	struct cpu *c = this_cpu();
+	struct ktimer *t;
+
+	c->in_expire = true;
+	while ((t = c->queue) && t->deadline <= now) {
+		c->queue = t->next;
+		t->queued = false;
+		t->fn(t, now);
+	}
+	c->in_expire = false;
+	reprogram(c);
+}
+
+/* The LAPIC timer vector (entry.S: timer_entry). */
+void timer_interrupt(void)
+{
+	struct cpu *c = this_cpu();
+	uint64_t now = rdtsc();
+
+	c->res->c.interrupts++;
+	if (now < c->programmed)
+		c->res->c.early++;
+	c->programmed = 0;	/* a fired deadline is disarmed (SDM 11.5.4.1) */
+	timer_expire(now);
+	wrmsr(MSR_X2APIC_EOI, 0);
+}
+
+static uint64_t tick_period(void)
+{
+	return boot->tick_ns * tsc_per_us / 1000;
+}
+
+static void tick_fn(struct ktimer *t, uint64_t now)
+{
+	uint64_t next = t->deadline + tick_period();
+
+	timer_add(t, next > now ? next : now + tick_period());
+}
+
+/* nohz: the tick runs while the CPU is busy and stops while it idles. */
+void tick_start(void)
+{
+	struct cpu *c = this_cpu();
+	uint64_t p = tick_period(), now;
+
+	if (!p || c->tick_on || boot->lapic_mode == VTIMER_LAPIC_PERIODIC)
+		return;
+	now = rdtsc();
+	c->tick_on = true;
+	c->tick.fn = tick_fn;
+	timer_add(&c->tick, now - now % p + p);
+}
+
+void tick_stop(void)
+{
+	struct cpu *c = this_cpu();
+
+	if (!c->tick_on)
+		return;
+	c->tick_on = false;
+	timer_del(&c->tick);
+}
+
+void idle_wait(volatile bool *cond)
+{
+	tick_stop();
+	while (!*cond)
+		safe_halt();
+	tick_start();
+}

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Workload tasks, run at CPL3 (native speed on PVM). Each writes its samples
+ * (guest TSC cycles of lateness, negative = early) into its row of the
+ * host-visible sample table and leaves with SYS_EXIT(status).
+ */
+#include "user.h"
+
+/* cyclictest: sleep to absolute deadlines every interval, record wake - deadline. */
+long cyclic_main(struct vtimer_result *res, int64_t *samples)
+{
+	uint64_t interval = ns_to_tsc(boot->interval_ns);
+	uint64_t next = rdtsc() + interval;
+
+	for (uint32_t i = 0; i < boot->count; i++) {
+		sys(SYS_SLEEP_UNTIL, next, 0, 0);
+		samples[i] = (int64_t)(rdtsc() - next);
+		res->nr_samples = i + 1;
+		res->c.events++;
+		next += interval;
+	}
+	return 0;
+}
+
+/* tscdeadline_latency: the kernel handler samples; the task waits. */
+long latency_main(struct vtimer_result *res, int64_t *samples)
+{
+	(void)samples;
+	sys(SYS_LATENCY, boot->count, ns_to_tsc(boot->interval_ns), boot->wait);
+	while (*(volatile uint64_t *)&res->nr_samples < boot->count)
+		__asm__ volatile("pause");
+	return 0;
+}
+
+/* Masked LVTT: arm a deadline with LVTT masked, wait past it, expect nothing. */
+long masked_main(struct vtimer_result *res, int64_t *samples)
+{
+	uint64_t delta = ns_to_tsc(boot->interval_ns);
+	long bad = 0;
+
+	for (uint32_t i = 0; i < boot->count; i++) {
+		uint64_t end = rdtsc() + 3 * delta;
+		long seen;
+
+		sys(SYS_MASK_TEST, delta, 0, 0);
+		while (rdtsc() < end)
+			__asm__ volatile("pause");
+		seen = sys(SYS_MASK_TEST, 0, 0, 0);
+		samples[i] = seen;
+		res->nr_samples = i + 1;
+		res->c.events++;
+		bad += seen != 0;
+	}
+	return bad;
+}
+
+void workload_main(uint64_t cpu)
+{
+	struct vtimer_result *res = (struct vtimer_result *)boot->results_gpa + cpu;
+	int64_t *samples = (int64_t *)boot->samples_gpa + cpu * boot->samples_per_cpu;
+	long status;
+
+	switch (boot->workload) {
+	case VTIMER_WL_CYCLIC:
+		status = cyclic_main(res, samples);
+		break;
+	case VTIMER_WL_LATENCY:
+		status = latency_main(res, samples);
+		break;
+	case VTIMER_WL_MASKED:
+		status = masked_main(res, samples);
+		break;
+	default:
+		status = 127;
+	}
+	sys(SYS_EXIT, status, 0, 0);
+	for (;;)
+		;
+}

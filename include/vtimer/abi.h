@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ABI shared by the vtimer host (src/) and the vtimer guest kernel (guest/).
+ *
+ * Everything here is a contract between two separately built programs: the
+ * host writes the boot record, the guest writes the result records and the
+ * ucall records, and each side validates what the other wrote. Bump
+ * VTIMER_ABI_VERSION on any layout change.
+ */
+#ifndef VTIMER_ABI_H
+#define VTIMER_ABI_H
+
+#include <stdint.h>
+
+#define VTIMER_ABI_VERSION	1
+
+/* Fixed guest-physical layout of the vtimer guest (own image, not multiboot). */
+#define VTIMER_GPA_PML4		0x1000ULL
+#define VTIMER_GPA_PDPT		0x2000ULL
+#define VTIMER_GPA_PD		0x3000ULL	/* one PD: 1 GiB of 2 MiB pages */
+#define VTIMER_GPA_GDT		0x4000ULL	/* the VMM's boot GDT */
+#define VTIMER_GPA_BOOT		0x5000ULL	/* struct vtimer_boot */
+#define VTIMER_GPA_UCALL	0x6000ULL	/* struct vtimer_ucall[VTIMER_MAX_VCPUS] */
+#define VTIMER_GPA_KERNEL	0x100000ULL	/* guest image load address */
+#define VTIMER_MAX_MEM		(1ULL << 30)	/* the boot page tables map 1 GiB */
+#define VTIMER_MAX_VCPUS	64
+
+/* I/O ports the guest uses. */
+#define VTIMER_PORT_SERIAL	0x3f8
+#define VTIMER_PORT_UCALL	0x00e0	/* outl: index of the calling vCPU's ucall slot */
+
+#define VTIMER_BOOT_MAGIC	0x766d69744254ULL	/* "TBtimv" */
+
+/* Workloads (guest/workloads/). */
+enum vtimer_workload {
+	VTIMER_WL_CYCLIC = 1,	/* cyclictest: sleep to absolute deadlines */
+	VTIMER_WL_LATENCY,	/* tscdeadline_latency: handler re-arms now + delta */
+	VTIMER_WL_MASKED,	/* arm a timer with LVTT masked: nothing may arrive */
+};
+
+/* How the guest clockevent drives the LAPIC timer (LVTT mode). */
+enum vtimer_lapic_mode {
+	VTIMER_LAPIC_DEADLINE = 0,	/* TSC-deadline MSR */
+	VTIMER_LAPIC_ONESHOT,		/* initial-count register, one-shot */
+	VTIMER_LAPIC_PERIODIC,		/* periodic tick; deadlines rounded up to ticks */
+};
+
+/* How the guest waits for a timer in the latency workload. */
+enum vtimer_wait {
+	VTIMER_WAIT_HLT = 0,
+	VTIMER_WAIT_BUSY,
+};
+
+/*
+ * Boot record, written by the host before the first KVM_RUN, read by every
+ * guest vCPU. The result and sample areas are laid out by the host so that it
+ * never has to follow a guest-provided pointer.
+ */
+struct vtimer_boot {
+	uint64_t magic;
+	uint32_t version;
+	uint32_t nr_cpus;
+	uint64_t mem_size;
+	uint64_t tsc_khz;
+	uint64_t apic_bus_hz;		/* LAPIC timer input clock, before TDCR */
+	uint32_t workload;		/* enum vtimer_workload */
+	uint32_t lapic_mode;		/* enum vtimer_lapic_mode */
+	uint32_t wait;			/* enum vtimer_wait */
+	uint32_t count;			/* timer events per vCPU */
+	uint64_t interval_ns;		/* cyclic period / latency delta */
+	uint64_t tick_ns;		/* nohz tick period, 0 = no tick */
+	uint64_t results_gpa;		/* struct vtimer_result[nr_cpus] */
+	uint64_t samples_gpa;		/* int64_t[nr_cpus][samples_per_cpu] */
+	uint64_t samples_per_cpu;
+	uint64_t heap_gpa;		/* free guest memory from here ... */
+	uint64_t heap_end;		/* ... to here */
+};
+
+/* Guest-side counters; host reads them after the run (or on timeout). */
+struct vtimer_counters {
+	uint64_t deadlines;		/* deadlines programmed into the clockevent */
+	uint64_t msr_writes;		/* TSC-deadline MSR writes issued */
+	uint64_t other_msr_writes;	/* EOI, ICR, LVTT, TMICT, ... */
+	uint64_t pv_writes;		/* deadlines handed over without an exit */
+	uint64_t interrupts;		/* LAPIC timer interrupts received */
+	uint64_t early;			/* interrupts before the programmed deadline */
+	uint64_t lost;			/* expected events never delivered */
+	uint64_t events;		/* workload timer events completed */
+	uint64_t spurious;		/* other (unexpected) interrupts */
+};
+
+enum vtimer_result_state {
+	VTIMER_RES_NONE = 0,
+	VTIMER_RES_RUNNING,
+	VTIMER_RES_DONE,
+	VTIMER_RES_FAILED,
+};
+
+struct vtimer_result {
+	uint32_t version;
+	uint32_t state;			/* enum vtimer_result_state */
+	uint32_t cpu;
+	uint32_t apic_id;
+	struct vtimer_counters c;
+	uint64_t nr_samples;		/* valid entries in this vCPU's sample row */
+	uint64_t tsc_start, tsc_end;
+};
+
+/* Ucall: the guest fills its slot, then does outl(VTIMER_PORT_UCALL, slot). */
+enum vtimer_ucall_cmd {
+	VTIMER_UCALL_NONE = 0,
+	VTIMER_UCALL_DONE,		/* arg0: exit status (whole guest, BSP only) */
+	VTIMER_UCALL_ABORT,		/* arg0: line, msg: reason */
+	VTIMER_UCALL_SYNC,		/* arg0: stage (informational) */
+};
+
+#define VTIMER_UCALL_MSG	96
+
+struct vtimer_ucall {
+	uint32_t version;
+	uint32_t cmd;			/* enum vtimer_ucall_cmd */
+	uint64_t arg[3];
+	char msg[VTIMER_UCALL_MSG];	/* NUL-terminated by the host on read */
+};
+
+#endif /* VTIMER_ABI_H */

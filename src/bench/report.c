@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+/* Human table and JSON (jansson) from the same run_report. The JSON field
+ * names are a contract read by tests and users' scripts (README.md). */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "../util.h"
+
+const char *workload_name(enum vtimer_workload w)
+{
+	switch (w) {
+	case VTIMER_WL_CYCLIC: return "cyclic";
+	case VTIMER_WL_LATENCY: return "latency";
+	case VTIMER_WL_MASKED: return "masked";
+	}
+	return "?";
+}
+
+const char *lapic_mode_name(enum vtimer_lapic_mode m)
+{
+	switch (m) {
+	case VTIMER_LAPIC_DEADLINE: return "tsc-deadline";
+	case VTIMER_LAPIC_ONESHOT: return "oneshot";
+	case VTIMER_LAPIC_PERIODIC: return "periodic";
+	}
+	return "?";
+}
+
+static void row(FILE *f, const char *who, const struct vcpu_report *v)
+{
+	fprintf(f, "%-6s %9llu %9llu %9llu %6llu %5llu %9llu %9lld %9lld %9lld %9lld\n", who,
+		(unsigned long long)v->c.deadlines, (unsigned long long)v->c.msr_writes,
+		(unsigned long long)v->c.interrupts, (unsigned long long)v->c.early,
+		(unsigned long long)v->c.lost, (unsigned long long)v->exits_total,
+		(long long)v->lat.min, (long long)v->lat.p50, (long long)v->lat.p99,
+		(long long)v->lat.max);
+}
+
+void report_table(const struct run_report *r, FILE *f)
+{
+	const struct run_config *c = &r->cfg;
+	char name[16];
+
+	fprintf(f, "timer=%s (program=%s discover=%s deliver=%s) workload=%s lapic=%s vcpus=%d count=%u interval=%lluus\n",
+		c->mode.preset, timer_program_name(c->mode.program),
+		timer_discover_name(c->mode.discover), timer_deliver_name(c->mode.deliver),
+		workload_name(c->workload), lapic_mode_name(c->lapic), c->vcpus, c->count,
+		(unsigned long long)c->interval_ns / 1000);
+	fprintf(f, "%-6s %9s %9s %9s %6s %5s %9s %9s %9s %9s %9s\n", "vcpu", "deadlines",
+		"msr_wr", "irqs", "early", "lost", "uexits", "min_ns", "p50_ns", "p99_ns",
+		"max_ns");
+	for (int i = 0; i < r->nr; i++) {
+		snprintf(name, sizeof(name), "%d", i);
+		row(f, name, &r->v[i]);
+	}
+	row(f, "total", &r->total);
+	fprintf(f, "userspace exits by reason:");
+	for (int i = 0; i <= VM_EXIT_REASONS; i++)
+		if (r->total.exits[i])
+			fprintf(f, " %s=%llu", i == VM_EXIT_REASONS ? "other" : exit_reason_name(i),
+				(unsigned long long)r->total.exits[i]);
+	fprintf(f, "\n");
+	for (int i = 0; i < r->nr_stats; i++)
+		if (!strcmp(r->stat_names[i], "exits") || !strcmp(r->stat_names[i], "halt_exits") ||
+		    !strcmp(r->stat_names[i], "irq_exits"))
+			fprintf(f, "kvm %s=%llu ", r->stat_names[i],
+				(unsigned long long)r->total.kvm_stats[i]);
+	if (r->total.c.events)
+		fprintf(f, "\nexits per timer event: userspace %.3f%s",
+			(double)r->total.exits_total / r->total.c.events, "");
+	fprintf(f, "\nwall %.2f s, exit status %d%s%s\n", r->wall_s, r->status,
+		r->error[0] ? ": " : "", r->error);
+}
+
+static json_t *counters_json(const struct vtimer_counters *c)
+{
+	return json_pack("{sI sI sI sI sI sI sI sI sI}",
+			 "deadlines", (json_int_t)c->deadlines,
+			 "msr_writes", (json_int_t)c->msr_writes,
+			 "other_msr_writes", (json_int_t)c->other_msr_writes,
+			 "pv_writes", (json_int_t)c->pv_writes,
+			 "interrupts", (json_int_t)c->interrupts,
+			 "early", (json_int_t)c->early,
+			 "lost", (json_int_t)c->lost,
+			 "events", (json_int_t)c->events,
+			 "other_interrupts", (json_int_t)c->spurious);
+}
+
+static json_t *vcpu_json(const struct run_report *r, const struct vcpu_report *v)
+{
+	json_t *exits = json_object(), *stats = json_object();
+
+	json_object_set_new(exits, "total", json_integer(v->exits_total));
+	for (int i = 0; i <= VM_EXIT_REASONS; i++)
+		if (v->exits[i])
+			json_object_set_new(exits, i == VM_EXIT_REASONS ? "other" :
+					    exit_reason_name(i), json_integer(v->exits[i]));
+	for (int i = 0; i < r->nr_stats; i++)
+		json_object_set_new(stats, r->stat_names[i], json_integer(v->kvm_stats[i]));
+	return json_pack("{so so so s{sI sI sf sI sI sI}}",
+			 "guest", counters_json(&v->c), "exits", exits, "kvm_stats", stats,
+			 "latency_ns", "samples", (json_int_t)v->lat.n,
+			 "min", (json_int_t)v->lat.min, "avg", v->lat.avg,
+			 "p50", (json_int_t)v->lat.p50, "p99", (json_int_t)v->lat.p99,
+			 "max", (json_int_t)v->lat.max);
+}
+
+static json_t *run_json(const struct run_report *r)
+{
+	const struct run_config *c = &r->cfg;
+	json_t *run = vcpu_json(r, &r->total), *per = json_array();
+
+	for (int i = 0; i < r->nr; i++) {
+		json_t *v = vcpu_json(r, &r->v[i]);
+
+		json_object_set_new(v, "vcpu", json_integer(i));
+		json_array_append_new(per, v);
+	}
+	json_object_set_new(run, "timer", json_string(c->mode.preset));
+	json_object_set_new(run, "program", json_string(timer_program_name(c->mode.program)));
+	json_object_set_new(run, "discover", json_string(timer_discover_name(c->mode.discover)));
+	json_object_set_new(run, "deliver", json_string(timer_deliver_name(c->mode.deliver)));
+	json_object_set_new(run, "workload", json_string(workload_name(c->workload)));
+	json_object_set_new(run, "lapic", json_string(lapic_mode_name(c->lapic)));
+	json_object_set_new(run, "vcpus", json_integer(c->vcpus));
+	json_object_set_new(run, "count", json_integer(c->count));
+	json_object_set_new(run, "interval_ns", json_integer(c->interval_ns));
+	json_object_set_new(run, "tick_ns", json_integer(c->tick_ns));
+	json_object_set_new(run, "tsc_khz", json_integer(r->tsc_khz));
+	json_object_set_new(run, "status", json_integer(r->status));
+	json_object_set_new(run, "error", json_string(r->error));
+	json_object_set_new(run, "wall_s", json_real(r->wall_s));
+	json_object_set_new(run, "per_vcpu", per);
+	return run;
+}
+
+int report_json(const struct run_report *r, int n, const char *path)
+{
+	json_t *root = json_pack("{si so}", "version", 1, "runs", json_array());
+	json_t *runs = json_object_get(root, "runs");
+	int ret;
+
+	for (int i = 0; i < n; i++)
+		json_array_append_new(runs, run_json(&r[i]));
+	ret = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (ret)
+		vt_err("cannot write %s", path);
+	return ret ? -1 : 0;
+}
+
+void report_free(struct run_report *r)
+{
+	for (int i = 0; i < r->nr; i++)
+		free(r->v[i].kvm_stats);
+	free(r->v);
+	free(r->total.kvm_stats);
+	for (int i = 0; i < r->nr_stats; i++)
+		free(r->stat_names[i]);
+	free(r->stat_names);
+	memset(r, 0, sizeof(*r));
+}

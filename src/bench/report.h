@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One run's configuration and results: what the guest counted, what the VMM
+ * saw exit to user space, what KVM's binary stats say, and the latency
+ * statistics. The table and the JSON are both printed from this struct.
+ */
+#ifndef VTIMER_REPORT_H
+#define VTIMER_REPORT_H
+
+#include <stdio.h>
+
+#include "stats.h"
+#include "../machine/machine.h"
+#include "../timer/engine.h"
+#include "vtimer/abi.h"
+
+struct run_config {
+	struct timer_mode mode;
+	enum vtimer_workload workload;
+	int vcpus;
+	uint32_t count;			/* timer events per vCPU */
+	uint64_t interval_ns;
+	uint64_t tick_ns;
+	enum vtimer_lapic_mode lapic;
+	enum vtimer_wait wait;
+	uint64_t mem_size;
+	unsigned int timeout_s;		/* 0 = derived from count and interval */
+	const char *guest;
+	const char *console;
+	const char *json;
+	const char *kernel;		/* multiboot kernel instead of the vtimer guest */
+	const char *append;
+};
+
+struct vcpu_report {
+	struct vtimer_counters c;
+	uint32_t state;			/* enum vtimer_result_state */
+	struct lat_stats lat;		/* ns */
+	uint64_t exits[VM_EXIT_REASONS + 1];
+	uint64_t exits_total;
+	uint64_t *kvm_stats;		/* values, names in run_report */
+};
+
+struct run_report {
+	struct run_config cfg;
+	uint64_t tsc_khz;
+	int nr;
+	struct vcpu_report *v;
+	struct vcpu_report total;
+	int nr_stats;
+	char **stat_names;
+	int status;			/* process exit status */
+	char error[256];
+	double wall_s;
+};
+
+const char *workload_name(enum vtimer_workload w);
+const char *lapic_mode_name(enum vtimer_lapic_mode m);
+void report_table(const struct run_report *r, FILE *f);
+/* Writes {"version":..., "runs":[...]} for n reports; 0 or -1 (error printed). */
+int report_json(const struct run_report *r, int n, const char *path);
+void report_free(struct run_report *r);
+
+#endif

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef VTIMER_CLI_H
+#define VTIMER_CLI_H
+
+#define VTIMER_VERSION "0.1.0"
+
+int cmd_run(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+/* Parses a decimal option value in [lo, hi]; -1 with a one-line error. */
+int parse_u64(const char *opt, const char *s, unsigned long long lo, unsigned long long hi,
+	      unsigned long long *out);
+/* The vtimer guest image shipped next to the binary (or $VTIMER_GUEST). */
+const char *default_guest_path(void);
+
+#endif

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+/* vtimer: command dispatch. */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "../util.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "run", cmd_run, "boot the guest and run one workload under one timer mode" },
+	{ "probe", cmd_probe, "report what this host's KVM offers for timer virtualization" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: vtimer <command> [options]   (vtimer <command> --help)\n\ncommands:\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\n  --version  print the version\n");
+}
+
+int parse_u64(const char *opt, const char *s, unsigned long long lo, unsigned long long hi,
+	      unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v < lo || v > hi) {
+		vt_err("--%s=%s: expected a whole number from %llu to %llu", opt, s, lo, hi);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+const char *default_guest_path(void)
+{
+	static char path[PATH_MAX];
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (getenv("VTIMER_GUEST"))
+		return getenv("VTIMER_GUEST");
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return "build/guest.elf";
+	exe[n] = 0;
+	snprintf(path, sizeof(path), "%s/guest.elf", dirname(exe));
+	return path;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2) {
+		usage(stderr);
+		return 1;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+		printf("vtimer %s\n", VTIMER_VERSION);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	vt_err("unknown command '%s' (try: vtimer --help)", argv[1]);
+	return 1;
+}

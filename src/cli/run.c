@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: MIT
+/* vtimer run: option parsing for one run; the work is in bench/runner.c. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "../bench/runner.h"
+#include "../util.h"
+
+static const char run_help[] =
+"usage: vtimer run [options]\n"
+"  --timer=PRESET        kvm (default); exitless pvtimer lazy apicv-model are not built yet\n"
+"  --program=msr|lazy|pv|direct --discover=exit|scan:US|spin --deliver=kernel|vcpu|housekeeping\n"
+"  --workload=NAME       cyclic (default), latency, masked\n"
+"  --vcpus=N             1..64 (default 1)\n"
+"  --count=N             timer events per vCPU (default 1000)\n"
+"  --interval=US         cyclic period / latency delta in microseconds (default 1000)\n"
+"  --lapic=MODE          tsc-deadline (default), oneshot, periodic\n"
+"  --wait=hlt|busy       how the latency workload waits (default hlt)\n"
+"  --tick=US             guest nohz tick period, 0 = none (default 4000)\n"
+"  --mem=MIB             guest memory (default 128)\n"
+"  --timeout=SEC         stop the run after SEC seconds (default: from count, interval)\n"
+"  --json=FILE           write results as JSON\n"
+"  --console=FILE        guest serial console to FILE instead of stdout\n"
+"  --guest=FILE          vtimer guest image (default: guest.elf next to this binary)\n"
+"  --kernel=FILE         boot a multiboot kernel instead (QEMU -kernel style)\n"
+"  --smp=N               vCPUs for --kernel (same as --vcpus)\n"
+"  --append=CMDLINE      multiboot command line for --kernel\n"
+"  -v, --verbose\n";
+
+enum { O_TIMER = 256, O_PROGRAM, O_DISCOVER, O_DELIVER, O_WORKLOAD, O_VCPUS, O_COUNT,
+       O_INTERVAL, O_LAPIC, O_WAIT, O_TICK, O_MEM, O_TIMEOUT, O_JSON, O_CONSOLE, O_GUEST,
+       O_KERNEL, O_APPEND, O_HELP };
+
+static const struct option run_opts[] = {
+	{ "timer", 1, 0, O_TIMER }, { "program", 1, 0, O_PROGRAM },
+	{ "discover", 1, 0, O_DISCOVER }, { "deliver", 1, 0, O_DELIVER },
+	{ "workload", 1, 0, O_WORKLOAD }, { "vcpus", 1, 0, O_VCPUS }, { "smp", 1, 0, O_VCPUS },
+	{ "count", 1, 0, O_COUNT }, { "interval", 1, 0, O_INTERVAL }, { "lapic", 1, 0, O_LAPIC },
+	{ "wait", 1, 0, O_WAIT }, { "tick", 1, 0, O_TICK }, { "mem", 1, 0, O_MEM },
+	{ "timeout", 1, 0, O_TIMEOUT }, { "json", 1, 0, O_JSON }, { "console", 1, 0, O_CONSOLE },
+	{ "guest", 1, 0, O_GUEST }, { "kernel", 1, 0, O_KERNEL }, { "append", 1, 0, O_APPEND },
+	{ "verbose", 0, 0, 'v' }, { "help", 0, 0, O_HELP }, { 0 },
+};
+
+static int pick(const char *opt, const char *val, const char *const *names, int n, int *out)
+{
+	for (int i = 0; i < n; i++)
+		if (names[i] && !strcmp(val, names[i])) {
+			*out = i;
+			return 0;
+		}
+	vt_err("bad --%s=%s", opt, val);
+	return -1;
+}
+
+static int parse_run(int argc, char **argv, struct run_config *c)
+{
+	static const char *const workloads[] = { [VTIMER_WL_CYCLIC] = "cyclic",
+		[VTIMER_WL_LATENCY] = "latency", [VTIMER_WL_MASKED] = "masked" };
+	static const char *const lapics[] = { "tsc-deadline", "oneshot", "periodic" };
+	static const char *const waits[] = { "hlt", "busy" };
+	unsigned long long v;
+	int o, i;
+
+	optind = 1;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "v", run_opts, NULL)) != -1) {
+		const char *name = o >= 256 ? run_opts[o - 256].name : "";
+		int r = 0;
+
+		for (i = 0; run_opts[i].name; i++)
+			if (run_opts[i].val == o)
+				name = run_opts[i].name;
+		switch (o) {
+		case O_TIMER: r = timer_mode_preset(optarg, &c->mode); break;
+		case O_PROGRAM: case O_DISCOVER: case O_DELIVER:
+			r = timer_axis_parse(name, optarg, &c->mode);
+			break;
+		case O_WORKLOAD:
+			r = pick(name, optarg, workloads, 4, &i);
+			c->workload = i;
+			break;
+		case O_LAPIC: r = pick(name, optarg, lapics, 3, &i); c->lapic = i; break;
+		case O_WAIT: r = pick(name, optarg, waits, 2, &i); c->wait = i; break;
+		case O_VCPUS: r = parse_u64(name, optarg, 1, VTIMER_MAX_VCPUS, &v); c->vcpus = v; break;
+		case O_COUNT: r = parse_u64(name, optarg, 1, 10000000, &v); c->count = v; break;
+		case O_INTERVAL:
+			r = parse_u64(name, optarg, 10, 10000000, &v);
+			c->interval_ns = v * 1000;
+			break;
+		case O_TICK: r = parse_u64(name, optarg, 0, 1000000, &v); c->tick_ns = v * 1000; break;
+		case O_MEM: r = parse_u64(name, optarg, 16, 1024, &v); c->mem_size = v << 20; break;
+		case O_TIMEOUT: r = parse_u64(name, optarg, 1, 86400, &v); c->timeout_s = v; break;
+		case O_JSON: c->json = optarg; break;
+		case O_CONSOLE: c->console = optarg; break;
+		case O_GUEST: c->guest = optarg; break;
+		case O_KERNEL: c->kernel = optarg; break;
+		case O_APPEND: c->append = optarg; break;
+		case 'v': vt_verbose = 1; break;
+		case O_HELP: fputs(run_help, stdout); return 1;
+		case ':':
+			vt_err("option %s needs a value", argv[optind - 1]);
+			return -1;
+		default:
+			vt_err("unknown option '%s' (try: vtimer run --help)", argv[optind - 1]);
+			return -1;
+		}
+		if (r < 0)
+			return -1;
+	}
+	if (optind < argc) {
+		vt_err("unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	return timer_mode_check(&c->mode);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_config cfg = {
+		.workload = VTIMER_WL_CYCLIC, .vcpus = 1, .count = 1000,
+		.interval_ns = 1000000, .tick_ns = 4000000, .mem_size = 128 << 20,
+		.lapic = VTIMER_LAPIC_DEADLINE, .wait = VTIMER_WAIT_HLT,
+	};
+	struct run_report r;
+	int status, p;
+
+	timer_mode_preset("kvm", &cfg.mode);
+	p = parse_run(argc, argv, &cfg);
+	if (p)
+		return p > 0 ? 0 : VT_EXIT_SETUP;
+	if (!cfg.guest)
+		cfg.guest = default_guest_path();
+	status = run_once(&cfg, &r);
+	if (r.nr && !cfg.kernel)
+		report_table(&r, stdout);
+	else if (r.error[0])
+		vt_err("%s", r.error);
+	if (r.nr && r.error[0] && !cfg.kernel)
+		vt_err("%s", r.error);
+	if (cfg.json && r.nr && !cfg.kernel && report_json(&r, 1, cfg.json) < 0 && !status)
+		status = VT_EXIT_SETUP;
+	report_free(&r);
+	return status;
+}

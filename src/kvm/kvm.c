@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "kvm.h"
+#include "../util.h"
+
+int __kvm_ioctl(int fd, unsigned long req, void *arg)
+{
+	int r = ioctl(fd, req, arg);
+
+	return r < 0 ? -errno : r;
+}
+
+int _kvm_ioctl(int fd, unsigned long req, const char *name, void *arg)
+{
+	int r = __kvm_ioctl(fd, req, arg);
+
+	if (r < 0)
+		vt_err("%s: %s", name, strerror(-r));
+	return r;
+}
+
+int kvm_open(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	int v;
+
+	if (fd < 0) {
+		vt_err("cannot open /dev/kvm: %s%s", strerror(errno),
+		       errno == ENOENT ? " (is KVM loaded and exposed here?)" :
+		       errno == EACCES ? " (need root or the kvm group)" : "");
+		return -1;
+	}
+	v = __kvm_ioctl(fd, KVM_GET_API_VERSION, NULL);
+	if (v != KVM_API_VERSION) {
+		vt_err("/dev/kvm: unsupported KVM API version %d (want %d)", v, KVM_API_VERSION);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int kvm_check_cap(int fd, long cap)
+{
+	return __kvm_ioctl(fd, KVM_CHECK_EXTENSION, (void *)cap);
+}
+
+struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd)
+{
+	int n = 256;
+
+	for (;;) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+		int r;
+
+		if (!c)
+			return NULL;
+		c->nent = n;
+		r = __kvm_ioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c);
+		if (r >= 0)
+			return c;
+		free(c);
+		if (r != -E2BIG || n > 4096) {
+			vt_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(-r));
+			return NULL;
+		}
+		n *= 2;
+	}
+}
+
+struct kvm_cpuid_entry2 *kvm_cpuid_find(struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx)
+{
+	for (uint32_t i = 0; i < c->nent; i++)
+		if (c->entries[i].function == fn && c->entries[i].index == idx)
+			return &c->entries[i];
+	return NULL;
+}
+
+int kvm_stats_open(int fd, struct kvm_stats *st)
+{
+	struct kvm_stats_header h;
+	size_t dsz;
+	char *descs;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	st->fd = __kvm_ioctl(fd, KVM_GET_STATS_FD, NULL);
+	if (st->fd < 0)
+		return st->fd;
+	if (pread(st->fd, &h, sizeof(h), 0) != sizeof(h))
+		goto fail;
+	dsz = sizeof(struct kvm_stats_desc) + h.name_size;
+	descs = calloc(h.num_desc, dsz);
+	if (!descs || pread(st->fd, descs, dsz * h.num_desc, h.desc_offset) !=
+		      (ssize_t)(dsz * h.num_desc)) {
+		free(descs);
+		goto fail;
+	}
+	st->n = h.num_desc;
+	st->names = calloc(st->n, sizeof(char *));
+	st->flags = calloc(st->n, sizeof(uint32_t));
+	st->offsets = calloc(st->n, sizeof(uint64_t));
+	st->sizes = calloc(st->n, sizeof(uint32_t));
+	st->data_off = h.data_offset;
+	for (int i = 0; i < st->n; i++) {
+		struct kvm_stats_desc *d = (void *)(descs + i * dsz);
+		uint64_t end = d->offset / 8 + d->size;
+
+		st->names[i] = strndup(d->name, h.name_size);
+		st->flags[i] = d->flags;
+		st->offsets[i] = d->offset / 8;
+		st->sizes[i] = d->size;
+		if (end > (uint64_t)st->data_words)
+			st->data_words = end;
+	}
+	free(descs);
+	return 0;
+fail:
+	r = -EIO;
+	close(st->fd);
+	st->fd = -1;
+	return r;
+}
+
+int kvm_stats_read(struct kvm_stats *st, uint64_t *vals)
+{
+	size_t sz = st->data_words * sizeof(uint64_t);
+	uint64_t *data = malloc(sz ? sz : 8);
+
+	if (!data)
+		return -ENOMEM;
+	if (pread(st->fd, data, sz, st->data_off) != (ssize_t)sz) {
+		free(data);
+		return -EIO;
+	}
+	for (int i = 0; i < st->n; i++)
+		vals[i] = st->sizes[i] ? data[st->offsets[i]] : 0;
+	free(data);
+	return 0;
+}
+
+void kvm_stats_close(struct kvm_stats *st)
+{
+	for (int i = 0; i < st->n; i++)
+		free(st->names[i]);
+	free(st->names);
+	free(st->flags);
+	free(st->offsets);
+	free(st->sizes);
+	if (st->fd >= 0)
+		close(st->fd);
+	memset(st, 0, sizeof(*st));
+	st->fd = -1;
+}

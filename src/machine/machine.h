@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtual machine: guest memory, vCPU threads, port-I/O devices and the
+ * one exit dispatch table (exit.c).
+ *
+ * Locking: vm->lock protects console output, the stop/exit-status pair and
+ * device state shared between vCPU threads. Per-vCPU counters are written
+ * only by the owning vCPU thread and read after it has been joined.
+ */
+#ifndef VTIMER_MACHINE_H
+#define VTIMER_MACHINE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <linux/kvm.h>
+
+#include "../kvm/kvm.h"
+
+#define VM_MAX_PIO	16
+#define VTIMER_SERIAL_BASE	0x3f8
+#define VM_EXIT_REASONS	64	/* KVM_EXIT_* values we count; larger ones go to "other" */
+
+struct vm;
+struct vcpu;
+
+/* A port-I/O device: handler returns 0, or -1 to stop the run (error set). */
+typedef int (*pio_fn)(struct vcpu *vcpu, uint16_t port, bool out, int size, uint8_t *data,
+		      void *opaque);
+
+struct pio_region {
+	uint16_t base, len;
+	pio_fn fn;
+	void *opaque;
+};
+
+/* How vCPU 0 (and the APs) start. */
+enum boot_mode {
+	BOOT_LONG64,	/* vtimer image: 64-bit long mode, paging on, all vCPUs runnable */
+	BOOT_PROT32,	/* multiboot: 32-bit flat protected mode, APs wait for SIPI */
+};
+
+struct boot_entry {
+	enum boot_mode mode;
+	uint64_t rip;
+	uint64_t rax, rbx, rdi, rsi;
+};
+
+struct vcpu {
+	struct vm *vm;
+	int id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool done;			/* guest reported this vCPU finished */
+	uint64_t exits[VM_EXIT_REASONS + 1];	/* userspace exits by KVM_EXIT_* */
+	uint64_t exits_total;
+	struct kvm_stats stats;
+};
+
+struct vm {
+	int kvm_fd, fd;
+	uint8_t *mem;
+	uint64_t mem_size;
+	int nr_vcpus;
+	struct vcpu *vcpus;
+	int run_size;
+	uint64_t tsc_khz;
+	uint64_t image_end;		/* first free GPA after the loaded image */
+	struct boot_entry entry;
+	struct kvm_cpuid2 *cpuid;
+
+	struct pio_region pio[VM_MAX_PIO];
+	int nr_pio;
+
+	FILE *console;
+	pthread_mutex_t lock;
+	volatile bool stop;
+	int exit_status;		/* process exit status once stopped */
+	char error[256];		/* first reason the run stopped abnormally */
+	uint64_t deadline_ns;		/* CLOCK_MONOTONIC run timeout, 0 = none */
+	bool timed_out;
+
+	void *priv;			/* the user of the machine (run.c) */
+	int (*ucall)(struct vcpu *vcpu, uint32_t slot);
+};
+
+struct vm_config {
+	int nr_vcpus;
+	uint64_t mem_size;
+	FILE *console;
+};
+
+int vm_create(struct vm *vm, const struct vm_config *cfg);
+void vm_destroy(struct vm *vm);
+/* Host pointer for [gpa, gpa+len) or NULL if any byte lies outside guest RAM. */
+void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len);
+int vm_add_pio(struct vm *vm, uint16_t base, uint16_t len, pio_fn fn, void *opaque);
+/* Sets up the vCPUs for vm->entry, runs them to completion or timeout. */
+int vm_run(struct vm *vm);
+/* Stops every vCPU; the first caller's status and reason win. */
+void vm_stop(struct vm *vm, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+const char *exit_reason_name(unsigned int reason);
+
+/* exit.c */
+int vcpu_handle_exit(struct vcpu *vcpu);
+
+/* Devices (devices.c). */
+int serial_init(struct vm *vm);
+int debug_exit_init(struct vm *vm);
+int fwcfg_init(struct vm *vm);
+
+/* Loaders (loader.c, multiboot.c): fill vm->entry; -1 with a one-line error. */
+int load_vtimer_image(struct vm *vm, const void *img, size_t size, const char *name);
+int load_multiboot(struct vm *vm, const void *img, size_t size, const char *name,
+		   const char *cmdline);
+void *read_file(const char *path, size_t *size);
+
+#endif

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Timer-mode presets and axis parsing. Only program=msr, discover=exit,
+ * deliver=kernel (KVM's in-kernel LAPIC timer, the stock baseline) runs in
+ * this build; every other point on the axes is refused with its reason until
+ * the engine that serves it exists (issue "Timer engine").
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "../util.h"
+
+static const char *const program_names[] = { "msr", "lazy", "pv", "direct" };
+static const char *const discover_names[] = { "exit", "scan", "spin" };
+static const char *const deliver_names[] = { "kernel", "vcpu", "housekeeping" };
+
+static const struct timer_mode presets[] = {
+	{ "kvm", PROGRAM_MSR, DISCOVER_EXIT, DELIVER_KERNEL, 0 },
+	{ "exitless", PROGRAM_MSR, DISCOVER_EXIT, DELIVER_HOUSEKEEPING, 0 },
+	{ "pvtimer", PROGRAM_PV, DISCOVER_SCAN, DELIVER_HOUSEKEEPING, 250000 },
+	{ "lazy", PROGRAM_LAZY, DISCOVER_EXIT, DELIVER_VCPU, 0 },
+	{ "apicv-model", PROGRAM_DIRECT, DISCOVER_SPIN, DELIVER_HOUSEKEEPING, 0 },
+};
+
+const char *timer_program_name(enum timer_program p) { return program_names[p]; }
+const char *timer_discover_name(enum timer_discover d) { return discover_names[d]; }
+const char *timer_deliver_name(enum timer_deliver d) { return deliver_names[d]; }
+
+int timer_mode_preset(const char *name, struct timer_mode *m)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(presets); i++)
+		if (!strcmp(name, presets[i].preset)) {
+			*m = presets[i];
+			return 0;
+		}
+	vt_err("unknown --timer=%s (presets: kvm exitless pvtimer lazy apicv-model)", name);
+	return -1;
+}
+
+static int lookup(const char *const *names, int n, const char *val)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(val, names[i]))
+			return i;
+	return -1;
+}
+
+int timer_axis_parse(const char *axis, const char *val, struct timer_mode *m)
+{
+	int i;
+
+	m->preset = "custom";
+	if (!strcmp(axis, "program")) {
+		i = lookup(program_names, ARRAY_SIZE(program_names), val);
+		if (i >= 0)
+			m->program = i;
+	} else if (!strcmp(axis, "deliver")) {
+		i = lookup(deliver_names, ARRAY_SIZE(deliver_names), val);
+		if (i >= 0)
+			m->deliver = i;
+	} else {
+		char *end;
+
+		i = -1;
+		if (!strncmp(val, "scan:", 5)) {
+			uint64_t us = strtoull(val + 5, &end, 10);
+
+			if (*end == 0 && us > 0) {
+				m->discover = DISCOVER_SCAN;
+				m->scan_ns = us * 1000;
+				i = 0;
+			}
+		} else {
+			i = lookup(discover_names, ARRAY_SIZE(discover_names), val);
+			if (i == DISCOVER_SCAN)
+				i = -1;	/* needs a period */
+			else if (i >= 0)
+				m->discover = i;
+		}
+	}
+	if (i < 0) {
+		vt_err("bad --%s=%s", axis, val);
+		return -1;
+	}
+	return 0;
+}
+
+int timer_mode_check(const struct timer_mode *m)
+{
+	if (m->program == PROGRAM_MSR && m->discover == DISCOVER_EXIT &&
+	    m->deliver == DELIVER_KERNEL)
+		return 0;
+	if (m->deliver == DELIVER_KERNEL && m->program != PROGRAM_MSR) {
+		vt_err("--program=%s needs host-side delivery: deliver=kernel only sees MSR writes",
+		       timer_program_name(m->program));
+		return -1;
+	}
+	vt_err("timer mode %s (program=%s discover=%s deliver=%s) is not implemented in this build; only kvm (msr/exit/kernel) is",
+	       m->preset, timer_program_name(m->program), timer_discover_name(m->discover),
+	       timer_deliver_name(m->deliver));
+	return -1;
+}
