@@ -15,5 +15,5 @@ for t in "$@"; do
 	fi
 done
 [ -n "$failed" ] && echo "failed:$failed"
-echo "test programs: $pass passed, $fail failed"
+echo "programs: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -53,6 +53,9 @@ void clockevent_program(uint64_t deadline)
 	struct cpu *c = this_cpu();
 	uint64_t now, count;
 
+	/* Replacing a deadline that already passed leaves its interrupt pending. */
+	if (c->programmed && c->programmed <= rdtsc())
+		c->stale = true;
 	c->programmed = deadline;
 	if (deadline)
 		c->res->c.deadlines++;
@@ -68,7 +71,7 @@ void clockevent_program(uint64_t deadline)
 			count = 1;
 			if (deadline > now)
 				count = ((deadline - now) * (boot->apic_bus_hz / 1000) +
-					 boot->tsc_khz * 1000 - 1) / (boot->tsc_khz * 1000);
+					 boot->tsc_khz - 1) / boot->tsc_khz;
 			if (count > 0xffffffff)
 				count = 0xffffffff;
 		}

@@ -75,8 +75,13 @@ void timer_interrupt(void)
 	uint64_t now = rdtsc();
 
 	c->res->c.interrupts++;
-	if (now < c->programmed)
-		c->res->c.early++;
+	if (now < c->programmed) {
+		if (c->stale)
+			c->res->c.stale++;
+		else
+			c->res->c.early++;
+	}
+	c->stale = false;
 	c->programmed = 0;	/* a fired deadline is disarmed (SDM 11.5.4.1) */
 	timer_expire(now);
 	wrmsr(MSR_X2APIC_EOI, 0);

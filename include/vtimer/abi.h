@@ -84,6 +84,9 @@ struct vtimer_counters {
 	uint64_t pv_writes;		/* deadlines handed over without an exit */
 	uint64_t interrupts;		/* LAPIC timer interrupts received */
 	uint64_t early;			/* interrupts before the programmed deadline */
+	uint64_t stale;			/* interrupts of a deadline that had already
+					 * passed when it was reprogrammed: legitimate,
+					 * not early (the IRR held them while IF=0) */
 	uint64_t lost;			/* expected events never delivered */
 	uint64_t events;		/* workload timer events completed */
 	uint64_t spurious;		/* other (unexpected) interrupts */

@@ -38,6 +38,14 @@ static void row(FILE *f, const char *who, const struct vcpu_report *v)
 		(long long)v->lat.max);
 }
 
+uint64_t stat_total(const struct run_report *r, const char *name)
+{
+	for (int i = 0; i < r->nr_stats; i++)
+		if (!strcmp(r->stat_names[i], name))
+			return r->total.kvm_stats[i];
+	return 0;
+}
+
 void report_table(const struct run_report *r, FILE *f)
 {
 	const struct run_config *c = &r->cfg;
@@ -68,21 +76,24 @@ void report_table(const struct run_report *r, FILE *f)
 			fprintf(f, "kvm %s=%llu ", r->stat_names[i],
 				(unsigned long long)r->total.kvm_stats[i]);
 	if (r->total.c.events)
-		fprintf(f, "\nexits per timer event: userspace %.3f%s",
-			(double)r->total.exits_total / r->total.c.events, "");
+		fprintf(f, "\nper timer event: userspace exits %.3f, kvm exits %.3f, msr writes %.3f",
+			(double)r->total.exits_total / r->total.c.events,
+			(double)stat_total(r, "exits") / r->total.c.events,
+			(double)r->total.c.msr_writes / r->total.c.events);
 	fprintf(f, "\nwall %.2f s, exit status %d%s%s\n", r->wall_s, r->status,
 		r->error[0] ? ": " : "", r->error);
 }
 
 static json_t *counters_json(const struct vtimer_counters *c)
 {
-	return json_pack("{sI sI sI sI sI sI sI sI sI}",
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI}",
 			 "deadlines", (json_int_t)c->deadlines,
 			 "msr_writes", (json_int_t)c->msr_writes,
 			 "other_msr_writes", (json_int_t)c->other_msr_writes,
 			 "pv_writes", (json_int_t)c->pv_writes,
 			 "interrupts", (json_int_t)c->interrupts,
 			 "early", (json_int_t)c->early,
+			 "stale", (json_int_t)c->stale,
 			 "lost", (json_int_t)c->lost,
 			 "events", (json_int_t)c->events,
 			 "other_interrupts", (json_int_t)c->spurious);

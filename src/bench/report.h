@@ -56,6 +56,8 @@ struct run_report {
 
 const char *workload_name(enum vtimer_workload w);
 const char *lapic_mode_name(enum vtimer_lapic_mode m);
+/* Summed KVM binary stat by name, 0 if this kernel lacks it. */
+uint64_t stat_total(const struct run_report *r, const char *name);
 void report_table(const struct run_report *r, FILE *f);
 /* Writes {"version":..., "runs":[...]} for n reports; 0 or -1 (error printed). */
 int report_json(const struct run_report *r, int n, const char *path);

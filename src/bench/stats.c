@@ -13,13 +13,14 @@ static int cmp_i64(const void *a, const void *b)
 
 int64_t stats_percentile(const int64_t *sorted, size_t n, double p)
 {
+	double x = p * n / 100.0;	/* p * n first: exact for whole p */
 	size_t rank;
 
 	if (!n)
 		return 0;
 	/* nearest rank: ceil(p/100 * n), 1-based */
-	rank = (size_t)(p / 100.0 * n);
-	if ((double)rank < p / 100.0 * n)
+	rank = (size_t)x;
+	if ((double)rank < x)
 		rank++;
 	if (rank < 1)
 		rank = 1;

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: MIT
-/* Option-value parsing shared by the commands. */
+/* Option-value parsing and defaults shared by the commands. */
+#include <ctype.h>
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "../util.h"
@@ -14,10 +19,26 @@ int parse_u64(const char *opt, const char *s, unsigned long long lo, unsigned lo
 
 	errno = 0;
 	v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || *s == '-' || v < lo || v > hi) {
+	if (errno || !isdigit((unsigned char)*s) || *end || v < lo || v > hi) {
 		vt_err("--%s=%s: expected a whole number from %llu to %llu", opt, s, lo, hi);
 		return -1;
 	}
 	*out = v;
 	return 0;
+}
+
+const char *default_guest_path(void)
+{
+	static char path[PATH_MAX];
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (getenv("VTIMER_GUEST"))
+		return getenv("VTIMER_GUEST");
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return "build/guest.elf";
+	exe[n] = 0;
+	snprintf(path, sizeof(path), "%s/guest.elf", dirname(exe));
+	return path;
 }

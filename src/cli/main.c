@@ -1,12 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* vtimer: command dispatch. */
-#include <errno.h>
-#include <libgen.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "../util.h"
@@ -26,22 +22,6 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\n  --version  print the version\n");
-}
-
-const char *default_guest_path(void)
-{
-	static char path[PATH_MAX];
-	char exe[PATH_MAX];
-	ssize_t n;
-
-	if (getenv("VTIMER_GUEST"))
-		return getenv("VTIMER_GUEST");
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n <= 0)
-		return "build/guest.elf";
-	exe[n] = 0;
-	snprintf(path, sizeof(path), "%s/guest.elf", dirname(exe));
-	return path;
 }
 
 int main(int argc, char **argv)

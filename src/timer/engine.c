@@ -5,6 +5,8 @@
  * this build; every other point on the axes is refused with its reason until
  * the engine that serves it exists (issue "Timer engine").
  */
+#include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,9 +66,12 @@ int timer_axis_parse(const char *axis, const char *val, struct timer_mode *m)
 
 		i = -1;
 		if (!strncmp(val, "scan:", 5)) {
-			uint64_t us = strtoull(val + 5, &end, 10);
+			uint64_t us;
 
-			if (*end == 0 && us > 0) {
+			errno = 0;
+			us = strtoull(val + 5, &end, 10);
+			if (isdigit((unsigned char)val[5]) && !errno && *end == 0 && us > 0 &&
+			    us <= UINT64_MAX / 1000) {
 				m->discover = DISCOVER_SCAN;
 				m->scan_ns = us * 1000;
 				i = 0;

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: MIT
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define VTIMER "build/vtimer"
+
+int have_kvm(void)
+{
+	return access("/dev/kvm", R_OK | W_OK) == 0;
+}
+
+int vt_run(struct vt_result *r, const char *const *args)
+{
+	char json[] = "/tmp/vtimer-test-XXXXXX", errf[] = "/tmp/vtimer-err-XXXXXX";
+	const char *argv[64];
+	char jarg[64];
+	int n = 0, jfd = mkstemp(json), efd = mkstemp(errf), st;
+	pid_t pid;
+	ssize_t len;
+
+	memset(r, 0, sizeof(*r));
+	close(jfd);
+	unlink(json);
+	snprintf(jarg, sizeof(jarg), "--json=%s", json);
+	argv[n++] = VTIMER;
+	argv[n++] = "run";
+	argv[n++] = "--console=/dev/null";
+	argv[n++] = jarg;
+	for (; *args && n < 62; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	pid = fork();
+	if (pid == 0) {
+		int nul = open("/dev/null", O_WRONLY);
+
+		dup2(nul, 1);
+		dup2(efd, 2);
+		execv(VTIMER, (char *const *)argv);
+		_exit(127);
+	}
+	waitpid(pid, &st, 0);
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	len = pread(efd, r->err, sizeof(r->err) - 1, 0);
+	r->err[len > 0 ? len : 0] = 0;
+	for (char *p = r->err; *p; p++)
+		r->err_lines += *p == '\n';
+	close(efd);
+	unlink(errf);
+	r->json = json_load_file(json, 0, NULL);
+	unlink(json);
+	if (r->json)
+		r->run = json_array_get(json_object_get(r->json, "runs"), 0);
+	if (r->err[0])
+		fprintf(stderr, "  [vtimer stderr] %s", r->err);
+	return r->status;
+}
+
+void vt_free(struct vt_result *r)
+{
+	json_decref(r->json);
+	r->json = r->run = NULL;
+}
+
+int64_t jint(json_t *obj, const char *path)
+{
+	char buf[128], *save, *tok;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (tok = strtok_r(buf, ".", &save); tok && obj; tok = strtok_r(NULL, ".", &save))
+		obj = json_object_get(obj, tok);
+	if (!obj)
+		return -1;
+	return json_is_integer(obj) ? json_integer_value(obj) : (int64_t)json_number_value(obj);
+}

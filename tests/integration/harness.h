@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* Runs build/vtimer as a child process and reads back its JSON and stderr. */
+#ifndef VTIMER_TEST_HARNESS_H
+#define VTIMER_TEST_HARNESS_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+struct vt_result {
+	int status;		/* exit status, or 128 + signal */
+	json_t *json;		/* root of --json output, NULL if none */
+	json_t *run;		/* runs[0] */
+	char err[4096];		/* stderr */
+	int err_lines;
+};
+
+/* argv-style NULL-terminated list after "run"; adds --json and --console. */
+int vt_run(struct vt_result *r, const char *const *args);
+void vt_free(struct vt_result *r);
+int64_t jint(json_t *obj, const char *path);	/* "guest.interrupts", -1 if absent */
+int have_kvm(void);
+
+#endif
