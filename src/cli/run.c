@@ -66,7 +66,7 @@ static int parse_run(int argc, char **argv, struct run_config *c)
 
 	optind = 1;
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, "v", run_opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, ":v", run_opts, NULL)) != -1) {
 		const char *name = o >= 256 ? run_opts[o - 256].name : "";
 		int r = 0;
 
