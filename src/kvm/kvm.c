@@ -139,8 +139,12 @@ int kvm_stats_read(struct kvm_stats *st, uint64_t *vals)
 		free(data);
 		return -EIO;
 	}
-	for (int i = 0; i < st->n; i++)
-		vals[i] = st->sizes[i] ? data[st->offsets[i]] : 0;
+	/* A histogram stat is reported as its total count (sum of buckets). */
+	for (int i = 0; i < st->n; i++) {
+		vals[i] = 0;
+		for (uint32_t k = 0; k < st->sizes[i]; k++)
+			vals[i] += data[st->offsets[i] + k];
+	}
 	free(data);
 	return 0;
 }
