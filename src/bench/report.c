@@ -28,6 +28,17 @@ const char *lapic_mode_name(enum vtimer_lapic_mode m)
 	return "?";
 }
 
+/* Exits by reasons without a name of their own, all reported as "other". */
+static uint64_t exits_other(const struct vcpu_report *v)
+{
+	uint64_t n = v->exits[VM_EXIT_REASONS];
+
+	for (int i = 0; i < VM_EXIT_REASONS; i++)
+		if (!strcmp(exit_reason_name(i), "other"))
+			n += v->exits[i];
+	return n;
+}
+
 static void row(FILE *f, const char *who, const struct vcpu_report *v)
 {
 	fprintf(f, "%-6s %9llu %9llu %9llu %6llu %5llu %9llu %9lld %9lld %9lld %9lld\n", who,
@@ -65,10 +76,12 @@ void report_table(const struct run_report *r, FILE *f)
 	}
 	row(f, "total", &r->total);
 	fprintf(f, "userspace exits by reason:");
-	for (int i = 0; i <= VM_EXIT_REASONS; i++)
-		if (r->total.exits[i])
-			fprintf(f, " %s=%llu", i == VM_EXIT_REASONS ? "other" : exit_reason_name(i),
+	for (int i = 0; i < VM_EXIT_REASONS; i++)
+		if (r->total.exits[i] && strcmp(exit_reason_name(i), "other"))
+			fprintf(f, " %s=%llu", exit_reason_name(i),
 				(unsigned long long)r->total.exits[i]);
+	if (exits_other(&r->total))
+		fprintf(f, " other=%llu", (unsigned long long)exits_other(&r->total));
 	fprintf(f, "\n");
 	for (int i = 0; i < r->nr_stats; i++)
 		if (!strcmp(r->stat_names[i], "exits") || !strcmp(r->stat_names[i], "halt_exits") ||
@@ -104,10 +117,11 @@ static json_t *vcpu_json(const struct run_report *r, const struct vcpu_report *v
 	json_t *exits = json_object(), *stats = json_object();
 
 	json_object_set_new(exits, "total", json_integer(v->exits_total));
-	for (int i = 0; i <= VM_EXIT_REASONS; i++)
-		if (v->exits[i])
-			json_object_set_new(exits, i == VM_EXIT_REASONS ? "other" :
-					    exit_reason_name(i), json_integer(v->exits[i]));
+	for (int i = 0; i < VM_EXIT_REASONS; i++)
+		if (v->exits[i] && strcmp(exit_reason_name(i), "other"))
+			json_object_set_new(exits, exit_reason_name(i), json_integer(v->exits[i]));
+	if (exits_other(v))
+		json_object_set_new(exits, "other", json_integer(exits_other(v)));
 	for (int i = 0; i < r->nr_stats; i++)
 		json_object_set_new(stats, r->stat_names[i], json_integer(v->kvm_stats[i]));
 	return json_pack("{so so so s{sI sI sf sI sI sI}}",

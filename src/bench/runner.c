@@ -140,10 +140,10 @@ static void collect_vcpu(struct run_report *r, const struct vtimer_boot *b, stru
 		stats_compute(all + *nall, n, &v->lat);
 		*nall += n;
 	}
-	if (vm->vcpus[i].stats.fd >= 0) {
-		v->kvm_stats = calloc(r->nr_stats, sizeof(uint64_t));
+	/* Always allocated: a vCPU whose stats fd failed reports zeros. */
+	v->kvm_stats = calloc(r->nr_stats + 1, sizeof(uint64_t));
+	if (v->kvm_stats && vm->vcpus[i].stats.fd >= 0 && vm->vcpus[i].stats.n == r->nr_stats)
 		kvm_stats_read(&vm->vcpus[i].stats, v->kvm_stats);
-	}
 }
 
 static void collect(struct run_report *r, struct vm *vm)
