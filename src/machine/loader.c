@@ -68,9 +68,8 @@ int load_vtimer_image(struct vm *vm, const void *img, size_t size, const char *n
 		return -1;
 	}
 	ph = (const Elf64_Phdr *)((const uint8_t *)img + eh->e_phoff);
+	/* Pass 1 validates everything, pass 2 copies: a rejected image leaves RAM alone. */
 	for (int i = 0; i < eh->e_phnum; i++) {
-		uint8_t *dst;
-
 		if (ph[i].p_type != PT_LOAD)
 			continue;
 		if (ph[i].p_filesz > ph[i].p_memsz || ph[i].p_offset > size ||
@@ -83,20 +82,25 @@ int load_vtimer_image(struct vm *vm, const void *img, size_t size, const char *n
 			       VTIMER_GPA_KERNEL);
 			return -1;
 		}
-		dst = vm_gpa(vm, ph[i].p_paddr, ph[i].p_memsz);
-		if (!dst) {
+		if (!vm_gpa(vm, ph[i].p_paddr, ph[i].p_memsz)) {
 			vt_err("%s: segment %d does not fit in guest RAM", name, i);
 			return -1;
 		}
-		memcpy(dst, (const uint8_t *)img + ph[i].p_offset, ph[i].p_filesz);
-		memset(dst + ph[i].p_filesz, 0, ph[i].p_memsz - ph[i].p_filesz);
-		if (ph[i].p_paddr + ph[i].p_memsz > vm->image_end)
-			vm->image_end = ph[i].p_paddr + ph[i].p_memsz;
 		loaded++;
 	}
 	if (!loaded || !vm_gpa(vm, eh->e_entry, 1) || eh->e_entry < VTIMER_GPA_KERNEL) {
 		vt_err("%s: no loadable segment or bad entry point", name);
 		return -1;
+	}
+	for (int i = 0; i < eh->e_phnum; i++) {
+		uint8_t *dst = vm_gpa(vm, ph[i].p_paddr, ph[i].p_memsz);
+
+		if (ph[i].p_type != PT_LOAD)
+			continue;
+		memcpy(dst, (const uint8_t *)img + ph[i].p_offset, ph[i].p_filesz);
+		memset(dst + ph[i].p_filesz, 0, ph[i].p_memsz - ph[i].p_filesz);
+		if (ph[i].p_paddr + ph[i].p_memsz > vm->image_end)
+			vm->image_end = ph[i].p_paddr + ph[i].p_memsz;
 	}
 	vm->entry = (struct boot_entry){ .mode = BOOT_LONG64, .rip = eh->e_entry,
 					 .rsi = VTIMER_GPA_BOOT };

@@ -24,7 +24,7 @@
 #include "harness.h"
 
 #define LATE_NS		20000000LL
-#define COUNT		200
+#define COUNT		500
 #define INTERVAL_US	1000
 
 static void require_kvm(void)
@@ -74,7 +74,7 @@ static void check_kvm_exits(json_t *run)
 static void cyclic(int vcpus)
 {
 	char v[32];
-	const char *args[] = { "--timer=kvm", "--workload=cyclic", v, "--count=200",
+	const char *args[] = { "--timer=kvm", "--workload=cyclic", v, "--count=500",
 			       "--interval=1000", NULL };
 	struct vt_result r;
 
@@ -87,13 +87,45 @@ static void cyclic(int vcpus)
 	vt_free(&r);
 }
 
+/*
+ * Without a tick the only timer is the task's: stock KVM then costs exactly one
+ * TSC-deadline write per period, plus one write of 0 when the CPU finishes.
+ * With the 4 ms nohz tick and a 1 ms period it costs two (the tick restarted
+ * on idle exit, then the task's earlier deadline), plus two at the end.
+ */
+static void test_cyclic_msr_writes(void **s)
+{
+	const char *a0[] = { "--vcpus=2", "--count=300", "--tick=0", NULL };
+	const char *a4[] = { "--vcpus=2", "--count=300", "--tick=4000", NULL };
+	struct vt_result r;
+	json_t *per;
+
+	(void)s;
+	require_kvm();
+	assert_int_equal(vt_run(&r, a0), 0);
+	check_delivery(r.run, 2, 300, LATE_NS);
+	per = json_object_get(r.run, "per_vcpu");
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(jint(json_array_get(per, i), "guest.deadlines"), 300);
+		assert_int_equal(jint(json_array_get(per, i), "guest.msr_writes"), 301);
+	}
+	vt_free(&r);
+	assert_int_equal(vt_run(&r, a4), 0);
+	check_delivery(r.run, 2, 300, LATE_NS);
+	per = json_object_get(r.run, "per_vcpu");
+	/* A vCPU preempted past a tick may add a few writes; never fewer than 2/period. */
+	for (int i = 0; i < 2; i++)
+		assert_in_range(jint(json_array_get(per, i), "guest.msr_writes"), 602, 660);
+	vt_free(&r);
+}
+
 static void test_cyclic_1vcpu(void **s) { (void)s; cyclic(1); }
 static void test_cyclic_2vcpu(void **s) { (void)s; cyclic(2); }
 static void test_cyclic_4vcpu(void **s) { (void)s; cyclic(4); }
 
 static void latency(const char *wait)
 {
-	const char *args[] = { "--workload=latency", "--vcpus=2", "--count=200",
+	const char *args[] = { "--workload=latency", "--vcpus=2", "--count=500",
 			       "--interval=500", wait, NULL };
 	struct vt_result r;
 
@@ -109,7 +141,7 @@ static void test_latency_busy(void **s) { (void)s; latency("--wait=busy"); }
 
 static void test_lapic_oneshot(void **s)
 {
-	const char *args[] = { "--lapic=oneshot", "--vcpus=2", "--count=200", NULL };
+	const char *args[] = { "--lapic=oneshot", "--vcpus=2", "--count=500", NULL };
 	struct vt_result r;
 
 	(void)s;
@@ -240,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_bad_flags),
 		cmocka_unit_test(test_bad_images),
 		cmocka_unit_test(test_json_contract),
+		cmocka_unit_test(test_cyclic_msr_writes),
 		cmocka_unit_test(test_cyclic_1vcpu),
 		cmocka_unit_test(test_cyclic_2vcpu),
 		cmocka_unit_test(test_cyclic_4vcpu),
