@@ -5,7 +5,7 @@
 #include "report.h"
 
 /* Process exit statuses for host-side failures (guest statuses pass through). */
-#define VT_EXIT_SETUP	1	/* bad option, file or machine setup */
+#define VT_EXIT_SETUP	64	/* bad option, file or machine setup */
 #define VT_EXIT_KVM	70	/* a KVM ioctl failed during the run */
 #define VT_EXIT_CRASH	71	/* triple fault, entry failure, unhandled exit */
 #define VT_EXIT_ABORT	72	/* the guest reported an exception or abort */

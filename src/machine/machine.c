@@ -192,6 +192,7 @@ void vm_destroy(struct vm *vm)
 	}
 	free(vm->vcpus);
 	free(vm->cpuid);
+	free(vm->fwcfg);
 	if (vm->mem)
 		munmap(vm->mem, vm->mem_size);
 	if (vm->fd >= 0)
@@ -199,6 +200,7 @@ void vm_destroy(struct vm *vm)
 	if (vm->kvm_fd > 0)
 		close(vm->kvm_fd);
 	vm->vcpus = NULL;
+	vm->fwcfg = NULL;
 	vm->mem = NULL;
 }
 

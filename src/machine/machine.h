@@ -73,6 +73,7 @@ struct vm {
 
 	struct pio_region pio[VM_MAX_PIO];
 	int nr_pio;
+	void *fwcfg;			/* fw_cfg device state, freed by vm_destroy() */
 
 	FILE *console;
 	pthread_mutex_t lock;

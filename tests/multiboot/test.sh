@@ -1,0 +1,102 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# `vtimer run --kernel`: our multiboot kernels boot QEMU-style (isa-debug-exit
+# status, serial output, fw_cfg, multiboot info), and every malformed image
+# is refused with one "vtimer: " line and a plain non-zero exit. TAP output.
+cd "$(dirname "$0")/../.." || exit 1
+VT=${VT:-build/vtimer}
+K=build/tests/multiboot
+
+if [ ! -c /dev/kvm ]; then
+	echo "1..0 # SKIP no /dev/kvm"
+	exit 0
+fi
+for f in $VT $K/hello.elf $K/hello.bin $K/hello64.elf; do
+	if [ ! -f "$f" ]; then
+		echo "Bail out! $f is missing: run make test"
+		exit 1
+	fi
+done
+
+T=$(mktemp -d) || exit 1
+trap 'rm -rf "$T"' EXIT
+n=0
+failed=0
+
+result() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+		sed 's/^/# /' "$T/out" "$T/err" 2>/dev/null
+	fi
+}
+
+# Runs vtimer with the given arguments; status in $rc, output in $T/out, $T/err.
+vt() {
+	"$VT" run --timeout=60 "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+}
+
+# The guest's line: fw_cfg as read, and the command line "FILE ARGS" as QEMU
+# builds it (kvm-unit-tests takes FILE as argv[0]).
+hello() {
+	grep -qxF "multiboot hello fwcfg=QEMU cpus=2 cmdline=[$1 a b c]" "$2"
+}
+
+# A successful QEMU-style run: (0 << 1) | 1, nothing on stderr, the hello line.
+boots() {
+	desc=$1
+	shift
+	vt "$@"
+	ok=1
+	[ "$rc" = 1 ] && [ ! -s "$T/err" ] && hello "${1#--kernel=}" "$T/out" && ok=0
+	result $ok "$desc (status $rc)"
+}
+
+# A refused image: one "vtimer: " line on stderr, non-zero status, no signal.
+refused() {
+	desc=$1
+	shift
+	vt "$@"
+	ok=1
+	[ "$rc" = 64 ] && [ "$(wc -l <"$T/err")" = 1 ] &&
+		grep -q '^vtimer: ' "$T/err" && ok=0
+	result $ok "$desc refused: $(cat "$T/err") (status $rc)"
+}
+
+boots "ELF32 kernel boots with --smp=2 --append" --kernel=$K/hello.elf --smp=2 --append="a b c"
+boots "a.out-kludge kernel boots" --kernel=$K/hello.bin --smp=2 --append="a b c"
+
+vt --kernel=$K/hello.elf --smp=2 --append="a b c" --console="$T/console"
+ok=1
+[ "$rc" = 1 ] && [ ! -s "$T/out" ] &&
+	hello $K/hello.elf "$T/console" && ok=0
+result $ok "--console=FILE gets the serial output"
+
+# The kernel checks the command line itself: exit value 4 -> status 9.
+vt --kernel=$K/hello.elf --append="a b"
+ok=1
+[ "$rc" = 9 ] && grep -qF "cpus=1 cmdline=[$K/hello.elf a b]" "$T/out" && ok=0
+result $ok "wrong command line is seen by the guest (status $rc)"
+
+head -c 6000 /dev/zero | tr '\0' 'x' >"$T/garbage"
+: >"$T/empty"
+head -c 100 $K/hello.elf >"$T/short.elf"
+# Keeps the multiboot header (file offset 0x1000) but cuts the text segment.
+head -c 4200 $K/hello.elf >"$T/cut.elf"
+head -c 2000 $K/hello.bin >"$T/cut.bin"
+
+refused "garbage file" --kernel="$T/garbage"
+refused "empty file" --kernel="$T/empty"
+refused "ELF truncated before the header" --kernel="$T/short.elf"
+refused "ELF truncated inside a segment" --kernel="$T/cut.elf"
+refused "flat image shorter than load_end_addr" --kernel="$T/cut.bin"
+refused "ELF64 with a multiboot header" --kernel=$K/hello64.elf
+refused "vtimer's own ELF64 guest" --kernel=build/guest.elf
+refused "missing file" --kernel="$T/does-not-exist"
+
+echo "1..$n"
+[ "$failed" = 0 ]
