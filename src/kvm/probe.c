@@ -96,7 +96,9 @@ static void probe_timer_virt(struct kvm_host_probe *p)
 
 			if (!strstr(de->d_name, "apic_timer") && !strstr(de->d_name, "timer_virt"))
 				continue;
-			snprintf(pp->name, sizeof(pp->name), "%s.%s", mod, de->d_name);
+			if ((size_t)snprintf(pp->name, sizeof(pp->name), "%s.%s", mod, de->d_name) >=
+			    sizeof(pp->name))
+				continue;	/* longer than any real parameter name */
 			pp->present = read_param(mod, de->d_name, pp->value, sizeof(pp->value));
 			p->nr_timer_virt++;
 		}
