@@ -88,6 +88,17 @@ void report_table(const struct run_report *r, FILE *f)
 		    !strcmp(r->stat_names[i], "irq_exits"))
 			fprintf(f, "kvm %s=%llu ", r->stat_names[i],
 				(unsigned long long)r->total.kvm_stats[i]);
+	if (r->engine) {
+		const struct timer_stats *h = &r->total.host;
+
+		fprintf(f, "\nhost engine: msr exits=%llu injections=%llu re-armed without exit=%llu dropped=%llu discovered=%llu kicks=%llu scans=%llu housekeeping cpu=%.1f ms (%.1f%% of wall)",
+			(unsigned long long)h->msr_exits, (unsigned long long)h->injections,
+			(unsigned long long)h->rearms, (unsigned long long)h->dropped,
+			(unsigned long long)h->discovered, (unsigned long long)h->kicks,
+			(unsigned long long)r->hk_scans, r->hk_cpu_ns / 1e6,
+			r->wall_s > 0 ? r->hk_cpu_ns / 1e7 / r->wall_s : 0.0);
+		fprintf(f, "\nguest pv writes (no exit)=%llu", (unsigned long long)r->total.c.pv_writes);
+	}
 	if (r->total.c.events)
 		fprintf(f, "\nper timer event: userspace exits %.3f, kvm exits %.3f, msr writes %.3f",
 			(double)r->total.exits_total / r->total.c.events,
@@ -112,6 +123,20 @@ static json_t *counters_json(const struct vtimer_counters *c)
 			 "other_interrupts", (json_int_t)c->spurious);
 }
 
+static json_t *host_json(const struct timer_stats *h)
+{
+	return json_pack("{sI sI sI sI sI sI sI sI sI}",
+			 "msr_exits", (json_int_t)h->msr_exits,
+			 "pv_msr_writes", (json_int_t)h->pv_msr_writes,
+			 "pv_gp", (json_int_t)h->pv_gp,
+			 "injections", (json_int_t)h->injections,
+			 "rearms_without_exit", (json_int_t)h->rearms,
+			 "dropped", (json_int_t)h->dropped,
+			 "discovered", (json_int_t)h->discovered,
+			 "kicks", (json_int_t)h->kicks,
+			 "bad_lvtt", (json_int_t)h->bad_lvtt);
+}
+
 static json_t *vcpu_json(const struct run_report *r, const struct vcpu_report *v)
 {
 	json_t *exits = json_object(), *stats = json_object();
@@ -124,8 +149,9 @@ static json_t *vcpu_json(const struct run_report *r, const struct vcpu_report *v
 		json_object_set_new(exits, "other", json_integer(exits_other(v)));
 	for (int i = 0; i < r->nr_stats; i++)
 		json_object_set_new(stats, r->stat_names[i], json_integer(v->kvm_stats[i]));
-	return json_pack("{so so so s{sI sI sf sI sI sI}}",
-			 "guest", counters_json(&v->c), "exits", exits, "kvm_stats", stats,
+	return json_pack("{so so so so s{sI sI sf sI sI sI}}",
+			 "guest", counters_json(&v->c), "host", host_json(&v->host),
+			 "exits", exits, "kvm_stats", stats,
 			 "latency_ns", "samples", (json_int_t)v->lat.n,
 			 "min", (json_int_t)v->lat.min, "avg", v->lat.avg,
 			 "p50", (json_int_t)v->lat.p50, "p99", (json_int_t)v->lat.p99,
@@ -157,6 +183,12 @@ static json_t *run_json(const struct run_report *r)
 	json_object_set_new(run, "status", json_integer(r->status));
 	json_object_set_new(run, "error", json_string(r->error));
 	json_object_set_new(run, "wall_s", json_real(r->wall_s));
+	json_object_set_new(run, "scan_ns", json_integer(c->mode.scan_ns));
+	json_object_set_new(json_object_get(run, "host"), "housekeeping_cpu_ns",
+			    json_integer(r->hk_cpu_ns));
+	json_object_set_new(json_object_get(run, "host"), "scans", json_integer(r->hk_scans));
+	json_object_set_new(run, "housekeeping_cpu_pct",
+			    json_real(r->wall_s > 0 ? r->hk_cpu_ns / 1e7 / r->wall_s : 0));
 	json_object_set_new(run, "per_vcpu", per);
 	return run;
 }

@@ -11,7 +11,7 @@
 
 #include "stats.h"
 #include "../machine/machine.h"
-#include "../timer/engine.h"
+#include "../timer/timer.h"
 #include "vtimer/abi.h"
 
 struct run_config {
@@ -30,6 +30,7 @@ struct run_config {
 	const char *json;
 	const char *kernel;		/* multiboot kernel instead of the vtimer guest */
 	const char *append;
+	int hk_cpu;			/* --housekeeping-cpu, -1 = unpinned */
 };
 
 struct vcpu_report {
@@ -39,6 +40,7 @@ struct vcpu_report {
 	uint64_t exits[VM_EXIT_REASONS + 1];
 	uint64_t exits_total;
 	uint64_t *kvm_stats;		/* values, names in run_report */
+	struct timer_stats host;	/* the VMM's timer engine for this vCPU */
 };
 
 struct run_report {
@@ -52,6 +54,9 @@ struct run_report {
 	int status;			/* process exit status */
 	char error[256];
 	double wall_s;
+	uint64_t hk_cpu_ns;		/* housekeeping thread CPU time */
+	uint64_t hk_scans;
+	bool engine;			/* the VMM's timer engine ran (deliver != kernel) */
 };
 
 const char *workload_name(enum vtimer_workload w);

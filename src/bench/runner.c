@@ -146,7 +146,7 @@ static void collect_vcpu(struct run_report *r, const struct vtimer_boot *b, stru
 		kvm_stats_read(&vm->vcpus[i].stats, v->kvm_stats);
 }
 
-static void collect(struct run_report *r, struct vm *vm)
+static void collect(struct run_report *r, struct vm *vm, struct timer_engine *eng)
 {
 	struct vtimer_boot *b = vm_gpa(vm, VTIMER_GPA_BOOT, sizeof(*b));
 	struct kvm_stats *st = &vm->vcpus[0].stats;
@@ -163,6 +163,11 @@ static void collect(struct run_report *r, struct vm *vm)
 		struct vcpu_report *v = &r->v[i];
 
 		collect_vcpu(r, b, vm, i, all, &nall);
+		if (eng->vt)
+			v->host = eng->vt[i].st;
+		t = (uint64_t *)&r->total.host;
+		for (size_t k = 0; k < sizeof(v->host) / 8; k++)
+			t[k] += ((uint64_t *)&v->host)[k];
 		t = (uint64_t *)&r->total.c;
 		for (size_t k = 0; k < sizeof(v->c) / 8; k++)
 			t[k] += ((uint64_t *)&v->c)[k];
@@ -190,6 +195,7 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	struct run_state rs = { .cfg = cfg };
 	struct vtimer_boot b;
 	FILE *con = NULL;
+	struct timer_engine eng = { 0 };
 	struct vm vm;
 	uint64_t t0;
 
@@ -210,21 +216,31 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	} else if (layout(&vm, cfg, &b) < 0) {
 		goto out;
 	}
+	if (!cfg->kernel && timer_engine_init(&eng, &vm, &cfg->mode, cfg->hk_cpu) < 0)
+		goto out;
+	r->engine = eng.vt != NULL;
 	r->tsc_khz = vm.tsc_khz;
 	r->nr = vm.nr_vcpus;
 	r->v = calloc(r->nr, sizeof(*r->v));
 	t0 = now_ns();
 	vm.deadline_ns = t0 + (uint64_t)(cfg->timeout_s ? cfg->timeout_s :
 					 default_timeout(cfg)) * 1000000000ULL;
-	vm_run(&vm);
+	if (timer_engine_start(&eng) == 0)
+		vm_run(&vm);
+	else
+		vm_stop(&vm, VT_EXIT_SETUP, "timer engine did not start");
+	timer_engine_stop(&eng);
 	r->wall_s = (now_ns() - t0) / 1e9;
+	r->hk_cpu_ns = hk_cpu_ns(eng.hk);
+	r->hk_scans = hk_scans(eng.hk);
 	r->status = vm.exit_status;
 	if (vm.timed_out)
 		r->status = VT_EXIT_TIMEOUT;
 	snprintf(r->error, sizeof(r->error), "%s", vm.error);
 	if (!cfg->kernel)
-		collect(r, &vm);
+		collect(r, &vm, &eng);
 out:
+	timer_engine_free(&eng);
 	vm_destroy(&vm);
 	if (con)
 		fclose(con);

@@ -10,8 +10,10 @@
 
 static const char run_help[] =
 "usage: vtimer run [options]\n"
-"  --timer=PRESET        kvm (default); exitless pvtimer lazy apicv-model are not built yet\n"
-"  --program=msr|lazy|pv|direct --discover=exit|scan:US|spin --deliver=kernel|vcpu|housekeeping\n"
+"  --timer=PRESET        kvm (default), exitless, pvtimer, lazy, apicv-model, hybrid\n"
+"  --program=msr|lazy|pv|hybrid|direct  --discover=exit|scan:US|spin\n"
+"  --deliver=kernel|vcpu|housekeeping    override one axis of the preset\n"
+"  --housekeeping-cpu=N  pin the housekeeping thread to host CPU N\n"
 "  --workload=NAME       cyclic (default), latency, masked\n"
 "  --vcpus=N             1..64 (default 1)\n"
 "  --count=N             timer events per vCPU (default 1000)\n"
@@ -31,7 +33,7 @@ static const char run_help[] =
 
 enum { O_TIMER = 256, O_PROGRAM, O_DISCOVER, O_DELIVER, O_WORKLOAD, O_VCPUS, O_COUNT,
        O_INTERVAL, O_LAPIC, O_WAIT, O_TICK, O_MEM, O_TIMEOUT, O_JSON, O_CONSOLE, O_GUEST,
-       O_KERNEL, O_APPEND, O_HELP };
+       O_KERNEL, O_APPEND, O_HKCPU, O_HELP };
 
 static const struct option run_opts[] = {
 	{ "timer", 1, 0, O_TIMER }, { "program", 1, 0, O_PROGRAM },
@@ -41,6 +43,7 @@ static const struct option run_opts[] = {
 	{ "wait", 1, 0, O_WAIT }, { "tick", 1, 0, O_TICK }, { "mem", 1, 0, O_MEM },
 	{ "timeout", 1, 0, O_TIMEOUT }, { "json", 1, 0, O_JSON }, { "console", 1, 0, O_CONSOLE },
 	{ "guest", 1, 0, O_GUEST }, { "kernel", 1, 0, O_KERNEL }, { "append", 1, 0, O_APPEND },
+	{ "housekeeping-cpu", 1, 0, O_HKCPU },
 	{ "verbose", 0, 0, 'v' }, { "help", 0, 0, O_HELP }, { 0 },
 };
 
@@ -98,6 +101,7 @@ static int parse_run(int argc, char **argv, struct run_config *c)
 		case O_GUEST: c->guest = optarg; break;
 		case O_KERNEL: c->kernel = optarg; break;
 		case O_APPEND: c->append = optarg; break;
+		case O_HKCPU: r = parse_u64(name, optarg, 0, 1023, &v); c->hk_cpu = v; break;
 		case 'v': vt_verbose = 1; break;
 		case O_HELP: fputs(run_help, stdout); return 1;
 		case ':':
@@ -122,7 +126,7 @@ int cmd_run(int argc, char **argv)
 	struct run_config cfg = {
 		.workload = VTIMER_WL_CYCLIC, .vcpus = 1, .count = 1000,
 		.interval_ns = 1000000, .tick_ns = 4000000, .mem_size = 128 << 20,
-		.lapic = VTIMER_LAPIC_DEADLINE, .wait = VTIMER_WAIT_HLT,
+		.lapic = VTIMER_LAPIC_DEADLINE, .wait = VTIMER_WAIT_HLT, .hk_cpu = -1,
 	};
 	struct run_report r;
 	int status, p;

@@ -73,6 +73,27 @@ static int handle_mmio(struct vcpu *vcpu)
 	return 0;
 }
 
+/* MSR exits (filter or unknown MSR): the timer engine decides, else #GP. */
+static int handle_wrmsr(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	const struct vm_timer_ops *ops = vcpu->vm->timer_ops;
+
+	run->msr.error = ops ? ops->wrmsr(vcpu, run->msr.index, run->msr.data) : 1;
+	return 0;
+}
+
+static int handle_rdmsr(struct vcpu *vcpu)
+{
+	struct kvm_run *run = vcpu->run;
+	const struct vm_timer_ops *ops = vcpu->vm->timer_ops;
+	uint64_t v = 0;
+
+	run->msr.error = ops ? ops->rdmsr(vcpu, run->msr.index, &v) : 1;
+	run->msr.data = v;
+	return 0;
+}
+
 static int handle_intr(struct vcpu *vcpu)
 {
 	(void)vcpu;
@@ -112,6 +133,8 @@ static const exit_fn exit_handlers[] = {
 	[KVM_EXIT_IO] = handle_io,
 	[KVM_EXIT_MMIO] = handle_mmio,
 	[KVM_EXIT_INTR] = handle_intr,
+	[KVM_EXIT_X86_WRMSR] = handle_wrmsr,
+	[KVM_EXIT_X86_RDMSR] = handle_rdmsr,
 	[KVM_EXIT_SHUTDOWN] = handle_shutdown,
 	[KVM_EXIT_SYSTEM_EVENT] = handle_system_event,
 	[KVM_EXIT_INTERNAL_ERROR] = handle_internal_error,

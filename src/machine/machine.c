@@ -18,7 +18,6 @@
 #include "../util.h"
 #include "vtimer/abi.h"
 
-#define SIG_KICK	SIGUSR1
 #define TSS_ADDR	0xfffbd000UL	/* VMX real-mode TSS, outside guest RAM */
 
 static __thread struct kvm_run *this_run;
@@ -62,7 +61,7 @@ void vm_stop(struct vm *vm, int status, const char *fmt, ...)
 	pthread_mutex_unlock(&vm->lock);
 	for (int i = 0; i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i].thread && !pthread_equal(vm->vcpus[i].thread, pthread_self()))
-			pthread_kill(vm->vcpus[i].thread, SIG_KICK);
+			pthread_kill(vm->vcpus[i].thread, VM_SIG_KICK);
 }
 
 static int vm_setup_cpuid(struct vm *vm)
@@ -95,6 +94,29 @@ static int vcpu_set_cpuid(struct vcpu *vcpu)
 	return kvm_ioctl(vcpu->fd, KVM_SET_CPUID2, c) < 0 ? -1 : 0;
 }
 
+int vm_cpuid_set(struct vm *vm, uint32_t fn, uint32_t eax, uint32_t ebx, uint32_t ecx,
+		 uint32_t edx)
+{
+	struct kvm_cpuid_entry2 *e = kvm_cpuid_find(vm->cpuid, fn, 0);
+
+	if (!e) {
+		size_t n = vm->cpuid->nent + 1;
+		struct kvm_cpuid2 *c = realloc(vm->cpuid, sizeof(*c) + n * sizeof(c->entries[0]));
+
+		if (!c)
+			return -1;
+		vm->cpuid = c;
+		e = &c->entries[c->nent++];
+		memset(e, 0, sizeof(*e));
+		e->function = fn;
+	}
+	e->eax = eax;
+	e->ebx = ebx;
+	e->ecx = ecx;
+	e->edx = edx;
+	return 0;
+}
+
 int vm_create(struct vm *vm, const struct vm_config *cfg)
 {
 	struct kvm_userspace_memory_region region;
@@ -112,7 +134,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 		vt_err("--mem must be 16..%llu MiB", VTIMER_MAX_MEM >> 20);
 		return -1;
 	}
-	sigaction(SIG_KICK, &sa, NULL);
+	sigaction(VM_SIG_KICK, &sa, NULL);
 
 	vm->kvm_fd = kvm_open();
 	if (vm->kvm_fd < 0)
@@ -167,8 +189,6 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 			vt_err("mmap of vCPU %d's kvm_run failed: %s", i, strerror(errno));
 			return -1;
 		}
-		if (vcpu_set_cpuid(v) < 0)
-			return -1;
 		kvm_stats_open(v->fd, &v->stats);	/* optional: absent on old kernels */
 	}
 	vm->tsc_khz = __kvm_ioctl(vm->vcpus[0].fd, KVM_GET_TSC_KHZ, NULL);
@@ -240,6 +260,8 @@ static int vcpu_setup(struct vcpu *vcpu)
 	struct kvm_regs regs = { .rflags = 2 };
 	bool lm = e->mode == BOOT_LONG64;
 
+	if (vcpu_set_cpuid(vcpu) < 0)
+		return -1;
 	if (!lm && vcpu->id)
 		return 0;	/* multiboot APs wait for INIT/SIPI, as on a PC */
 	if (kvm_ioctl(vcpu->fd, KVM_GET_SREGS, &sr) < 0)
@@ -286,13 +308,17 @@ static void *vcpu_thread(void *arg)
 
 	this_run = vcpu->run;
 	sigemptyset(&set);
-	sigaddset(&set, SIG_KICK);
+	sigaddset(&set, VM_SIG_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	if (vm->timer_ops && vm->timer_ops->started)
+		vm->timer_ops->started(vcpu);
 	while (!vm->stop) {
 		int r = __kvm_ioctl(vcpu->fd, KVM_RUN, NULL);
 
 		if (r == -EINTR || r == -EAGAIN) {
 			vcpu->run->immediate_exit = 0;
+			if (vm->timer_ops && vm->timer_ops->kicked)
+				vm->timer_ops->kicked(vcpu);
 			continue;
 		}
 		if (r < 0) {
@@ -316,7 +342,7 @@ int vm_run(struct vm *vm)
 			return -1;
 	/* vCPU threads unblock the kick signal themselves; others keep it blocked. */
 	sigemptyset(&set);
-	sigaddset(&set, SIG_KICK);
+	sigaddset(&set, VM_SIG_KICK);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	for (int i = 0; i < vm->nr_vcpus; i++) {
 		if (pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i])) {
@@ -336,7 +362,7 @@ int vm_run(struct vm *vm)
 	/* Keep kicking until every thread has left KVM_RUN. */
 	for (int i = 0; i < started; i++) {
 		while (pthread_tryjoin_np(vm->vcpus[i].thread, NULL) == EBUSY) {
-			pthread_kill(vm->vcpus[i].thread, SIG_KICK);
+			pthread_kill(vm->vcpus[i].thread, VM_SIG_KICK);
 			usleep(1000);
 		}
 	}

@@ -11,6 +11,7 @@
 #define VTIMER_MACHINE_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,10 +21,12 @@
 
 #define VM_MAX_PIO	16
 #define VTIMER_SERIAL_BASE	0x3f8
+#define VM_SIG_KICK	SIGUSR1		/* kicks a vCPU thread out of KVM_RUN */
 #define VM_EXIT_REASONS	64	/* KVM_EXIT_* values we count; larger ones go to "other" */
 
 struct vm;
 struct vcpu;
+struct timer_engine;
 
 /* A port-I/O device: handler returns 0, or -1 to stop the run (error set). */
 typedef int (*pio_fn)(struct vcpu *vcpu, uint16_t port, bool out, int size, uint8_t *data,
@@ -45,6 +48,18 @@ struct boot_entry {
 	enum boot_mode mode;
 	uint64_t rip;
 	uint64_t rax, rbx, rdi, rsi;
+};
+
+/*
+ * Hooks of the timer engine (src/timer/). MSR handlers return 0, or 1 to
+ * inject #GP; started/kicked run on the vCPU thread (at start, and when a
+ * signal made KVM_RUN return).
+ */
+struct vm_timer_ops {
+	int (*wrmsr)(struct vcpu *vcpu, uint32_t msr, uint64_t val);
+	int (*rdmsr)(struct vcpu *vcpu, uint32_t msr, uint64_t *val);
+	void (*started)(struct vcpu *vcpu);
+	void (*kicked)(struct vcpu *vcpu);
 };
 
 struct vcpu {
@@ -83,8 +98,8 @@ struct vm {
 	uint64_t deadline_ns;		/* CLOCK_MONOTONIC run timeout, 0 = none */
 	bool timed_out;
 
-	void *priv;			/* the user of the machine (run.c) */
-	int (*ucall)(struct vcpu *vcpu, uint32_t slot);
+	const struct vm_timer_ops *timer_ops;	/* NULL: MSR exits get #GP */
+	struct timer_engine *timer;
 };
 
 struct vm_config {
@@ -104,6 +119,9 @@ int vm_run(struct vm *vm);
 void vm_stop(struct vm *vm, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const char *exit_reason_name(unsigned int reason);
+/* Adds or replaces a CPUID leaf for every vCPU (before vm_run). */
+int vm_cpuid_set(struct vm *vm, uint32_t fn, uint32_t eax, uint32_t ebx, uint32_t ecx,
+		 uint32_t edx);
 
 /* exit.c */
 int vcpu_handle_exit(struct vcpu *vcpu);

@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Timer-mode presets and axis parsing. Only program=msr, discover=exit,
- * deliver=kernel (KVM's in-kernel LAPIC timer, the stock baseline) runs in
- * this build; every other point on the axes is refused with its reason until
- * the engine that serves it exists (issue "Timer engine").
+ * Timer-mode presets, axis parsing, and the rules that refuse combinations
+ * which cannot work (each with a one-line reason).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -13,7 +11,7 @@
 #include "engine.h"
 #include "../util.h"
 
-static const char *const program_names[] = { "msr", "lazy", "pv", "direct" };
+static const char *const program_names[] = { "msr", "lazy", "pv", "hybrid", "direct" };
 static const char *const discover_names[] = { "exit", "scan", "spin" };
 static const char *const deliver_names[] = { "kernel", "vcpu", "housekeeping" };
 
@@ -23,6 +21,7 @@ static const struct timer_mode presets[] = {
 	{ "pvtimer", PROGRAM_PV, DISCOVER_SCAN, DELIVER_HOUSEKEEPING, 250000 },
 	{ "lazy", PROGRAM_LAZY, DISCOVER_EXIT, DELIVER_VCPU, 0 },
 	{ "apicv-model", PROGRAM_DIRECT, DISCOVER_SPIN, DELIVER_HOUSEKEEPING, 0 },
+	{ "hybrid", PROGRAM_HYBRID, DISCOVER_SCAN, DELIVER_HOUSEKEEPING, 250000 },
 };
 
 const char *timer_program_name(enum timer_program p) { return program_names[p]; }
@@ -36,7 +35,7 @@ int timer_mode_preset(const char *name, struct timer_mode *m)
 			*m = presets[i];
 			return 0;
 		}
-	vt_err("unknown --timer=%s (presets: kvm exitless pvtimer lazy apicv-model)", name);
+	vt_err("unknown --timer=%s (presets: kvm exitless pvtimer lazy apicv-model hybrid)", name);
 	return -1;
 }
 
@@ -93,16 +92,22 @@ int timer_axis_parse(const char *axis, const char *val, struct timer_mode *m)
 
 int timer_mode_check(const struct timer_mode *m)
 {
-	if (m->program == PROGRAM_MSR && m->discover == DISCOVER_EXIT &&
-	    m->deliver == DELIVER_KERNEL)
-		return 0;
+	const char *p = timer_program_name(m->program);
+
 	if (m->deliver == DELIVER_KERNEL && m->program != PROGRAM_MSR) {
-		vt_err("--program=%s needs host-side delivery: deliver=kernel only sees MSR writes",
-		       timer_program_name(m->program));
+		vt_err("--program=%s needs host-side delivery: KVM's in-kernel timer (deliver=kernel) only sees MSR writes", p);
 		return -1;
 	}
-	vt_err("timer mode %s (program=%s discover=%s deliver=%s) is not implemented in this build; only kvm (msr/exit/kernel) is",
-	       m->preset, timer_program_name(m->program), timer_discover_name(m->discover),
-	       timer_deliver_name(m->deliver));
-	return -1;
+	if (m->deliver == DELIVER_KERNEL && m->discover != DISCOVER_EXIT) {
+		vt_err("--discover=%s needs host-side delivery: deliver=kernel cannot arm timers the VMM discovers",
+		       timer_discover_name(m->discover));
+		return -1;
+	}
+	if (m->discover == DISCOVER_EXIT &&
+	    (m->program == PROGRAM_PV || m->program == PROGRAM_HYBRID ||
+	     m->program == PROGRAM_DIRECT)) {
+		vt_err("--program=%s hands deadlines over without exits: it needs --discover=scan:US or spin", p);
+		return -1;
+	}
+	return 0;
 }

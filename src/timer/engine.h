@@ -11,7 +11,8 @@
 
 #include <stdint.h>
 
-enum timer_program { PROGRAM_MSR, PROGRAM_LAZY, PROGRAM_PV, PROGRAM_DIRECT };
+/* hybrid = lazy + pv: exit only for a deadline earlier than both `armed` and the horizon. */
+enum timer_program { PROGRAM_MSR, PROGRAM_LAZY, PROGRAM_PV, PROGRAM_HYBRID, PROGRAM_DIRECT };
 enum timer_discover { DISCOVER_EXIT, DISCOVER_SCAN, DISCOVER_SPIN };
 enum timer_deliver { DELIVER_KERNEL, DELIVER_VCPU, DELIVER_HOUSEKEEPING };
 

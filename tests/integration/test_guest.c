@@ -230,7 +230,7 @@ static void test_bad_flags(void **s)
 	const char *a1[] = { "--bogus", NULL }, *a2[] = { "--vcpus=0", NULL },
 		   *a3[] = { "--vcpus=65", NULL }, *a4[] = { "--timer=nope", NULL },
 		   *a5[] = { "--count=-3", NULL }, *a6[] = { "--workload=redis", NULL },
-		   *a7[] = { "--timer=lazy", NULL }, *a8[] = { "stray", NULL },
+		   *a7[] = { "--timer=kvm", "--program=pv", NULL }, *a8[] = { "stray", NULL },
 		   *a9[] = { "--discover=scan:0", NULL };
 
 	(void)s;

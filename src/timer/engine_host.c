@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Setting up the host timer engine on a VM: which MSR accesses reach the VMM
+ * (an MSR filter on the TSC-deadline MSR, plus MSRs KVM does not know, which
+ * is where MSR_VTIMER_PV lives), which PV features CPUID offers, each vCPU's
+ * TSC conversion, and the housekeeping thread.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "timer.h"
+#include "../machine/machine.h"
+#include "../util.h"
+
+static uint32_t features_for(enum timer_program p)
+{
+	switch (p) {
+	case PROGRAM_LAZY: return VTIMER_F_LAZY;
+	case PROGRAM_PV: return VTIMER_F_HORIZON;
+	case PROGRAM_HYBRID: return VTIMER_F_LAZY | VTIMER_F_HORIZON;
+	case PROGRAM_DIRECT: return VTIMER_F_DIRECT;
+	default: return 0;
+	}
+}
+
+static int msr_exits_setup(struct vm *vm)
+{
+	static uint8_t deny;	/* one MSR, bit clear = deny = exit to user space */
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_X86_USER_SPACE_MSR,
+		.args = { KVM_MSR_EXIT_REASON_FILTER | KVM_MSR_EXIT_REASON_UNKNOWN },
+	};
+	struct kvm_msr_filter f = {
+		.flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
+		.ranges = { { .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+			      .nmsrs = 1, .base = 0x6e0, .bitmap = &deny } },
+	};
+
+	if (kvm_check_cap(vm->fd, KVM_CAP_X86_USER_SPACE_MSR) <= 0 ||
+	    kvm_check_cap(vm->fd, KVM_CAP_X86_MSR_FILTER) <= 0) {
+		vt_err("this KVM cannot send MSR writes to user space (KVM_CAP_X86_USER_SPACE_MSR, KVM_CAP_X86_MSR_FILTER): only --timer=kvm runs here");
+		return -1;
+	}
+	if (kvm_ioctl(vm->fd, KVM_ENABLE_CAP, &cap) < 0 ||
+	    kvm_ioctl(vm->fd, KVM_X86_SET_MSR_FILTER, &f) < 0)
+		return -1;
+	return 0;
+}
+
+static int64_t vcpu_tsc_offset(struct vcpu *v)
+{
+	int64_t off = 0;
+	struct kvm_device_attr a = {
+		.group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET,
+		.addr = (uintptr_t)&off,
+	};
+
+	if (__kvm_ioctl(v->fd, KVM_HAS_DEVICE_ATTR, &a) < 0 ||
+	    __kvm_ioctl(v->fd, KVM_GET_DEVICE_ATTR, &a) < 0)
+		return 0;
+	return off;
+}
+
+static void vcpu_started(struct vcpu *vcpu)
+{
+	struct timer_engine *e = vcpu->vm->timer;
+	struct vcpu_timer *vt = &e->vt[vcpu->id];
+	struct sigevent sev = {
+		.sigev_notify = SIGEV_THREAD_ID,
+		.sigev_signo = VM_SIG_KICK,
+	};
+
+	sev._sigev_un._tid = gettid();
+	pthread_mutex_lock(&vt->lock);
+	vt->ptimer_ok = timer_create(CLOCK_MONOTONIC, &sev, &vt->ptimer) == 0;
+	if (!vt->ptimer_ok)
+		vt_err("vCPU %d: timer_create failed: timers on this vCPU will be lost",
+		       vcpu->id);
+	pthread_mutex_unlock(&vt->lock);
+}
+
+static const struct vm_timer_ops host_ops = {
+	.wrmsr = vt_wrmsr,
+	.rdmsr = vt_rdmsr,
+};
+
+static const struct vm_timer_ops vcpu_ops = {
+	.wrmsr = vt_wrmsr,
+	.rdmsr = vt_rdmsr,
+	.started = vcpu_started,
+	.kicked = vt_kicked,
+};
+
+int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_mode *m,
+		      int hk_cpu)
+{
+	memset(e, 0, sizeof(*e));
+	e->mode = *m;
+	e->vm = vm;
+	e->hk_cpu = hk_cpu;
+	e->features = features_for(m->program);
+	if (m->deliver == DELIVER_KERNEL)
+		return 0;	/* stock KVM: nothing to take over */
+	if (msr_exits_setup(vm) < 0)
+		return -1;
+	if (e->features) {
+		vm_cpuid_set(vm, VTIMER_CPUID_SIGNATURE, VTIMER_CPUID_FEATURES, VTIMER_SIG_EBX,
+			     VTIMER_SIG_ECX, VTIMER_SIG_EDX);
+		vm_cpuid_set(vm, VTIMER_CPUID_FEATURES, e->features, MSR_VTIMER_PV,
+			     VTIMER_PV_VERSION, 0);
+	}
+	e->host_khz = tsc_calibrate_khz(20);
+	e->vt = calloc(vm->nr_vcpus, sizeof(*e->vt));
+	if (!e->vt)
+		return -1;
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu_timer *vt = &e->vt[i];
+
+		pthread_mutex_init(&vt->lock, NULL);
+		vt->eng = e;
+		vt->vcpu = &vm->vcpus[i];
+		vt->heap_idx = -1;
+		/* No TSC scaling is configured, so the ratio is 1 (guest_khz == host_khz). */
+		vt->tsc = (struct tsc_conv){
+			.offset = vcpu_tsc_offset(vt->vcpu), .guest_khz = e->host_khz,
+			.host_khz = e->host_khz, .tsc0 = rdtsc(), .mono0 = now_ns(),
+		};
+	}
+	if (m->deliver == DELIVER_HOUSEKEEPING || m->discover != DISCOVER_EXIT) {
+		e->hk = hk_create(e);
+		if (!e->hk)
+			return -1;
+	}
+	vm->timer = e;
+	vm->timer_ops = m->deliver == DELIVER_VCPU ? &vcpu_ops : &host_ops;
+	return 0;
+}
+
+int timer_engine_start(struct timer_engine *e)
+{
+	return e->hk ? hk_start(e->hk) : 0;
+}
+
+void timer_engine_stop(struct timer_engine *e)
+{
+	if (e->hk)
+		hk_stop(e->hk);
+	for (int i = 0; e->vt && i < e->vm->nr_vcpus; i++)
+		if (e->vt[i].ptimer_ok) {
+			timer_delete(e->vt[i].ptimer);
+			e->vt[i].ptimer_ok = false;
+		}
+}
+
+void timer_engine_free(struct timer_engine *e)
+{
+	hk_free(e->hk);
+	free(e->vt);
+	e->hk = NULL;
+	e->vt = NULL;
+}

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The housekeeping thread: one host timer queue for all vCPUs (a binary
+ * min-heap on host TSC: O(log n) insert, move and remove), and the scanner
+ * or spinner that reads the PV pages.
+ *
+ * It never burns a core while nothing is near: it sleeps on a condition
+ * variable until the earliest of (heap top, next scan); in spin mode it polls
+ * continuously only while a known deadline is within SPIN_WINDOW_NS, and
+ * otherwise naps SPIN_NAP_NS between looks at the pages. Before expiring a
+ * timer it re-reads the host TSC, so it can be late, never early.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+#include "timer.h"
+#include "../machine/machine.h"
+#include "../util.h"
+
+#define SPIN_WINDOW_NS	100000	/* poll continuously when a deadline is this near */
+#define SPIN_NAP_NS	20000	/* otherwise look at the pages this often */
+#define SCAN_MARGIN_NS	50000	/* guest exits for deadlines within horizon + this */
+
+struct hk {
+	struct timer_engine *e;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;		/* heap, n, stop */
+	pthread_cond_t cond;
+	struct vcpu_timer **heap;
+	int n;
+	bool stop;
+	uint64_t cpu_ns, scans;
+};
+
+static void heap_swap(struct hk *hk, int a, int b)
+{
+	struct vcpu_timer *t = hk->heap[a];
+
+	hk->heap[a] = hk->heap[b];
+	hk->heap[b] = t;
+	hk->heap[a]->heap_idx = a;
+	hk->heap[b]->heap_idx = b;
+}
+
+static void heap_up(struct hk *hk, int i)
+{
+	while (i > 0 && hk->heap[(i - 1) / 2]->host_deadline > hk->heap[i]->host_deadline) {
+		heap_swap(hk, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void heap_down(struct hk *hk, int i)
+{
+	for (;;) {
+		int l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < hk->n && hk->heap[l]->host_deadline < hk->heap[m]->host_deadline)
+			m = l;
+		if (r < hk->n && hk->heap[r]->host_deadline < hk->heap[m]->host_deadline)
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(hk, i, m);
+		i = m;
+	}
+}
+
+static void heap_remove(struct hk *hk, int i)
+{
+	struct vcpu_timer *vt = hk->heap[i];
+
+	hk->n--;
+	if (i != hk->n) {
+		hk->heap[i] = hk->heap[hk->n];
+		hk->heap[i]->heap_idx = i;
+		heap_down(hk, i);
+		heap_up(hk, i);
+	}
+	vt->heap_idx = -1;
+}
+
+void hk_update(struct hk *hk, struct vcpu_timer *vt)
+{
+	struct vcpu_timer *top;
+
+	pthread_mutex_lock(&hk->lock);
+	top = hk->n ? hk->heap[0] : NULL;
+	if (vt->heap_idx >= 0)
+		heap_remove(hk, vt->heap_idx);
+	if (vt->host_deadline) {
+		vt->heap_idx = hk->n;
+		hk->heap[hk->n++] = vt;
+		heap_up(hk, vt->heap_idx);
+	}
+	if (!hk->n || hk->heap[0] != top || top == vt)
+		pthread_cond_signal(&hk->cond);
+	pthread_mutex_unlock(&hk->lock);
+}
+
+static void scan_all(struct hk *hk, uint64_t next_host_tsc)
+{
+	struct timer_engine *e = hk->e;
+
+	for (int i = 0; i < e->vm->nr_vcpus; i++) {
+		struct vcpu_timer *vt = &e->vt[i];
+
+		pthread_mutex_lock(&vt->lock);
+		vt_scan(vt, host_to_guest_tsc(&vt->tsc, next_host_tsc),
+			ns_to_guest_cycles(&vt->tsc, SCAN_MARGIN_NS));
+		pthread_mutex_unlock(&vt->lock);
+	}
+	hk->scans++;
+}
+
+/* Pops and expires the heap top if due; returns true if it did. hk->lock held. */
+static bool expire_one(struct hk *hk)
+{
+	struct vcpu_timer *vt;
+
+	if (!hk->n || hk->heap[0]->host_deadline > rdtsc())
+		return false;
+	vt = hk->heap[0];
+	heap_remove(hk, 0);
+	pthread_mutex_unlock(&hk->lock);
+	pthread_mutex_lock(&vt->lock);
+	/* Re-armed meanwhile (the vCPU thread won the lock)? Then it is not due. */
+	if (vt->heap_idx < 0 && vt->host_deadline && vt->host_deadline <= rdtsc())
+		vt_expire(vt);
+	pthread_mutex_unlock(&vt->lock);
+	pthread_mutex_lock(&hk->lock);
+	return true;
+}
+
+static void wait_until(struct hk *hk, uint64_t mono)
+{
+	struct timespec ts = { mono / 1000000000ULL, mono % 1000000000ULL };
+
+	pthread_cond_timedwait(&hk->cond, &hk->lock, &ts);
+}
+
+static void *hk_thread(void *arg)
+{
+	struct hk *hk = arg;
+	struct timer_engine *e = hk->e;
+	const struct tsc_conv *tc = &e->vt[0].tsc;
+	uint64_t period = e->mode.scan_ns, next_scan = now_ns();
+	struct timespec cpu;
+
+	prctl(PR_SET_TIMERSLACK, 1UL);
+	pthread_mutex_lock(&hk->lock);
+	while (!hk->stop) {
+		uint64_t now = now_ns(), wake = UINT64_MAX;
+
+		if (expire_one(hk))
+			continue;
+		if (e->mode.discover == DISCOVER_SCAN && now >= next_scan) {
+			next_scan = (now - next_scan < period ? next_scan : now) + period;
+			pthread_mutex_unlock(&hk->lock);
+			scan_all(hk, mono_to_host_tsc(tc, next_scan));
+			pthread_mutex_lock(&hk->lock);
+			continue;
+		}
+		if (hk->n)
+			wake = host_tsc_to_mono(tc, hk->heap[0]->host_deadline);
+		if (e->mode.discover == DISCOVER_SCAN && next_scan < wake)
+			wake = next_scan;
+		if (e->mode.discover == DISCOVER_SPIN) {
+			pthread_mutex_unlock(&hk->lock);
+			scan_all(hk, rdtsc() + SPIN_NAP_NS * tc->host_khz / 1000000);
+			pthread_mutex_lock(&hk->lock);
+			if (hk->n && wake < now + SPIN_WINDOW_NS) {
+				pthread_mutex_unlock(&hk->lock);
+				__builtin_ia32_pause();
+				pthread_mutex_lock(&hk->lock);
+				continue;
+			}
+			if (wake > now + SPIN_NAP_NS)
+				wake = now + SPIN_NAP_NS;
+		}
+		if (wake != UINT64_MAX && wake <= now)
+			continue;	/* due by the clock but not by the TSC yet: re-check */
+		if (wake == UINT64_MAX)
+			pthread_cond_wait(&hk->cond, &hk->lock);
+		else
+			wait_until(hk, wake);
+	}
+	pthread_mutex_unlock(&hk->lock);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+	hk->cpu_ns = cpu.tv_sec * 1000000000ULL + cpu.tv_nsec;
+	return NULL;
+}
+
+struct hk *hk_create(struct timer_engine *e)
+{
+	struct hk *hk = calloc(1, sizeof(*hk));
+	pthread_condattr_t ca;
+
+	if (!hk)
+		return NULL;
+	hk->e = e;
+	hk->heap = calloc(e->vm->nr_vcpus, sizeof(*hk->heap));
+	if (!hk->heap) {
+		free(hk);
+		return NULL;
+	}
+	pthread_mutex_init(&hk->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&hk->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	return hk;
+}
+
+int hk_start(struct hk *hk)
+{
+	if (pthread_create(&hk->thread, NULL, hk_thread, hk)) {
+		vt_err("cannot start the housekeeping thread");
+		return -1;
+	}
+	hk->started = true;
+	if (hk->e->hk_cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(hk->e->hk_cpu, &set);
+		if (pthread_setaffinity_np(hk->thread, sizeof(set), &set))
+			vt_err("--housekeeping-cpu=%d: cannot pin there; running unpinned",
+			       hk->e->hk_cpu);
+	}
+	return 0;
+}
+
+void hk_stop(struct hk *hk)
+{
+	if (!hk->started)
+		return;
+	pthread_mutex_lock(&hk->lock);
+	hk->stop = true;
+	pthread_cond_signal(&hk->cond);
+	pthread_mutex_unlock(&hk->lock);
+	pthread_join(hk->thread, NULL);
+	hk->started = false;
+}
+
+void hk_free(struct hk *hk)
+{
+	if (!hk)
+		return;
+	free(hk->heap);
+	free(hk);
+}
+
+uint64_t hk_cpu_ns(struct hk *hk) { return hk ? hk->cpu_ns : 0; }
+uint64_t hk_scans(struct hk *hk) { return hk ? hk->scans : 0; }

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host side of the timer engine for modes whose host timer lives in the
+ * VMM (deliver = vcpu or housekeeping). KVM's in-kernel LAPIC keeps LVTT,
+ * one-shot and periodic mode; the VMM takes over only the TSC-deadline MSR
+ * (through an MSR filter) and, with the PV page, the deadlines the guest
+ * hands over without an exit.
+ *
+ * Locking: each vcpu_timer's lock protects all its fields and its PV page
+ * accesses on the host side; the housekeeping lock (hk.c) protects the timer
+ * heap. Order: vcpu_timer.lock, then the housekeeping lock.
+ */
+#ifndef VTIMER_TIMER_H
+#define VTIMER_TIMER_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "engine.h"
+#include "tsc.h"
+#include "vtimer/pv.h"
+
+struct vm;
+struct vcpu;
+struct timer_engine;
+
+struct timer_stats {
+	uint64_t msr_exits;		/* TSC-deadline MSR writes that reached the VMM */
+	uint64_t pv_msr_writes;		/* writes of MSR_VTIMER_PV */
+	uint64_t pv_gp;			/* ... refused with #GP */
+	uint64_t injections;		/* interrupts injected (KVM_SIGNAL_MSI) */
+	uint64_t rearms;		/* expiries re-armed at `pending` without exit or interrupt */
+	uint64_t dropped;		/* expiries with nothing pending, or LVTT masked/not deadline */
+	uint64_t discovered;		/* deadlines the scanner/spinner found in the page */
+	uint64_t kicks;			/* deliver=vcpu: signals that kicked the vCPU out */
+	uint64_t bad_lvtt;		/* mirrored LVTT with an invalid vector */
+};
+
+struct vcpu_timer {
+	pthread_mutex_t lock;
+	struct timer_engine *eng;
+	struct vcpu *vcpu;
+	struct tsc_conv tsc;
+	uint32_t lvtt;			/* from KVM_GET_LAPIC at each deadline exit */
+	bool lvtt_known;
+	uint64_t deadline;		/* guest TSC the host timer is armed at, 0 = off */
+	uint64_t host_deadline;		/* the same in host TSC */
+	uint64_t pv_msr;		/* last accepted MSR_VTIMER_PV value */
+	struct vtimer_pv_page *page;	/* host view of the enabled page, or NULL */
+	uint64_t seen;			/* last `pending` acted on */
+	int heap_idx;			/* position in the housekeeping heap, -1 if none */
+	timer_t ptimer;			/* deliver=vcpu: POSIX timer signalling the vCPU thread */
+	bool ptimer_ok;
+	struct timer_stats st;
+};
+
+struct timer_engine {
+	struct timer_mode mode;
+	struct vm *vm;
+	uint32_t features;		/* VTIMER_F_* offered to the guest */
+	uint64_t host_khz;
+	struct vcpu_timer *vt;		/* [nr_vcpus] */
+	struct hk *hk;			/* housekeeping thread, or NULL */
+	int hk_cpu;			/* -1 = not pinned */
+};
+
+/* engine_host.c */
+int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_mode *m,
+		      int hk_cpu);
+int timer_engine_start(struct timer_engine *e);
+void timer_engine_stop(struct timer_engine *e);
+void timer_engine_free(struct timer_engine *e);
+
+/* vtimer.c: per-vCPU operations; the caller holds vt->lock. */
+void vt_arm(struct vcpu_timer *vt, uint64_t guest_deadline);
+void vt_disarm(struct vcpu_timer *vt);
+void vt_expire(struct vcpu_timer *vt);
+void vt_scan(struct vcpu_timer *vt, uint64_t horizon, uint64_t margin);
+int vt_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val);
+int vt_rdmsr(struct vcpu *vcpu, uint32_t msr, uint64_t *val);
+void vt_kicked(struct vcpu *vcpu);
+
+/* hk.c: the housekeeping thread and its timer heap. */
+struct hk *hk_create(struct timer_engine *e);
+int hk_start(struct hk *hk);
+void hk_stop(struct hk *hk);
+void hk_free(struct hk *hk);
+/* Insert, move or remove vt in the heap (vt->host_deadline, 0 = remove). */
+void hk_update(struct hk *hk, struct vcpu_timer *vt);
+uint64_t hk_cpu_ns(struct hk *hk);
+uint64_t hk_scans(struct hk *hk);
+
+#endif

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Time bases. Deadlines are guest TSC values; the host converts them exactly
+ * to host TSC (guest = host * ratio + offset, KVM's definition; ratio is
+ * guest_khz / host_khz and 1 where TSC scaling is absent), and from host TSC
+ * to CLOCK_MONOTONIC by a calibration done at start-up. The monotonic value is
+ * only used to sleep: before injecting, the host re-reads its TSC, so a
+ * calibration error can make an interrupt late by the error, never early.
+ */
+#ifndef VTIMER_TSC_H
+#define VTIMER_TSC_H
+
+#include <stdint.h>
+
+struct tsc_conv {
+	int64_t offset;		/* KVM_VCPU_TSC_OFFSET */
+	uint64_t guest_khz;	/* ratio numerator (KVM_GET_TSC_KHZ) */
+	uint64_t host_khz;	/* ratio denominator (calibrated host TSC rate) */
+	uint64_t tsc0, mono0;	/* a simultaneous (host TSC, CLOCK_MONOTONIC) pair */
+};
+
+uint64_t guest_to_host_tsc(const struct tsc_conv *c, uint64_t guest);
+uint64_t host_to_guest_tsc(const struct tsc_conv *c, uint64_t host);
+uint64_t host_tsc_to_mono(const struct tsc_conv *c, uint64_t host);
+uint64_t mono_to_host_tsc(const struct tsc_conv *c, uint64_t mono);
+uint64_t ns_to_guest_cycles(const struct tsc_conv *c, uint64_t ns);
+/* Measures the host TSC rate against CLOCK_MONOTONIC over about ms milliseconds. */
+uint64_t tsc_calibrate_khz(unsigned int ms);
+
+#endif

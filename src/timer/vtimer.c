@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Per-vCPU host timer: arm, expire, scan, and the MSR exits that feed them.
+ * Every function here runs with vt->lock held (the MSR handlers take it).
+ *
+ * Expiry and scan follow docs/pv-abi.md exactly: the host stores its field
+ * (armed, horizon), fences, then loads the guest's `pending`; the guest does
+ * the mirror image, so one of the two always sees the other's store
+ * (tests/models/lazy.pml).
+ */
+#include <string.h>
+#include <sys/ioctl.h>
+
+#include "timer.h"
+#include "../machine/machine.h"
+#include "../util.h"
+
+#define MSR_TSC_DEADLINE	0x6e0
+#define LVTT_MASKED		(1u << 16)
+#define LVTT_MODE_MASK		(3u << 17)
+#define LVTT_MODE_DEADLINE	(2u << 17)
+#define APIC_REG_LVTT		0x320
+
+static inline uint64_t pv_load(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
+}
+
+static inline void pv_store(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELAXED);
+}
+
+static void set_armed(struct vcpu_timer *vt, uint64_t d)
+{
+	if (vt->page)
+		pv_store(&vt->page->armed, d);
+}
+
+static void host_timer_update(struct vcpu_timer *vt)
+{
+	struct timer_engine *e = vt->eng;
+
+	if (e->mode.deliver == DELIVER_HOUSEKEEPING) {
+		hk_update(e->hk, vt);
+	} else if (vt->ptimer_ok) {
+		struct itimerspec its = { 0 };
+		uint64_t mono;
+
+		if (vt->host_deadline) {
+			mono = host_tsc_to_mono(&vt->tsc, vt->host_deadline);
+			its.it_value.tv_sec = mono / 1000000000ULL;
+			its.it_value.tv_nsec = mono % 1000000000ULL;
+			if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
+				its.it_value.tv_nsec = 1;
+		}
+		timer_settime(vt->ptimer, TIMER_ABSTIME, &its, NULL);
+	}
+}
+
+void vt_arm(struct vcpu_timer *vt, uint64_t guest_deadline)
+{
+	vt->deadline = guest_deadline;
+	vt->host_deadline = guest_to_host_tsc(&vt->tsc, guest_deadline);
+	if (!vt->host_deadline)
+		vt->host_deadline = 1;
+	set_armed(vt, guest_deadline);
+	host_timer_update(vt);
+}
+
+void vt_disarm(struct vcpu_timer *vt)
+{
+	vt->deadline = 0;
+	vt->host_deadline = 0;
+	set_armed(vt, 0);
+	host_timer_update(vt);
+}
+
+/* LVTT as the guest last set it: the page's mirror if PV is on, else the exit's. */
+static void inject(struct vcpu_timer *vt)
+{
+	uint32_t lvtt = vt->page ? __atomic_load_n(&vt->page->lvtt, __ATOMIC_RELAXED) : vt->lvtt;
+	uint32_t vec = lvtt & 0xff;
+	struct kvm_msi msi = {
+		.address_lo = 0xfee00000u | ((uint32_t)vt->vcpu->id << 12),
+		.data = vec,	/* fixed delivery, edge */
+	};
+
+	if (!vt->page && !vt->lvtt_known) {
+		vt->st.dropped++;
+		return;
+	}
+	if ((lvtt & LVTT_MASKED) || (lvtt & LVTT_MODE_MASK) != LVTT_MODE_DEADLINE) {
+		vt->st.dropped++;
+		return;
+	}
+	if (vec < 16) {
+		vt->st.bad_lvtt++;
+		return;
+	}
+	if (__kvm_ioctl(vt->vcpu->vm->fd, KVM_SIGNAL_MSI, &msi) >= 0)
+		vt->st.injections++;
+}
+
+void vt_expire(struct vcpu_timer *vt)
+{
+	uint64_t p, now;
+
+	vt->deadline = 0;
+	vt->host_deadline = 0;
+	if (!vt->page) {
+		inject(vt);
+		return;
+	}
+	pv_store(&vt->page->armed, 0);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	p = pv_load(&vt->page->pending);
+	vt->seen = p;
+	now = host_to_guest_tsc(&vt->tsc, rdtsc());
+	if (!p) {
+		vt->st.dropped++;
+	} else if (p <= now) {
+		inject(vt);
+	} else {
+		vt->st.rearms++;
+		vt_arm(vt, p);
+	}
+}
+
+void vt_scan(struct vcpu_timer *vt, uint64_t horizon, uint64_t margin)
+{
+	uint64_t p;
+
+	if (!vt->page)
+		return;
+	pv_store(&vt->page->margin, margin);
+	pv_store(&vt->page->horizon, horizon);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	p = pv_load(&vt->page->pending);
+	if (p == vt->seen)
+		return;
+	vt->seen = p;
+	vt->st.discovered++;
+	if (!p)
+		vt_disarm(vt);
+	else if (p != vt->deadline)
+		vt_arm(vt, p);
+}
+
+static void read_lvtt(struct vcpu_timer *vt)
+{
+	struct kvm_lapic_state la;
+
+	if (__kvm_ioctl(vt->vcpu->fd, KVM_GET_LAPIC, &la) >= 0) {
+		memcpy(&vt->lvtt, &la.regs[APIC_REG_LVTT], 4);
+		vt->lvtt_known = true;
+	}
+}
+
+static void pv_disable(struct vcpu_timer *vt)
+{
+	if (vt->page) {
+		pv_store(&vt->page->armed, 0);
+		__atomic_store_n(&vt->page->version, 0, __ATOMIC_RELEASE);
+	}
+	vt->page = NULL;
+	vt->pv_msr = 0;
+	vt_disarm(vt);
+}
+
+/* MSR_VTIMER_PV: KVM's PV MSR conventions. Returns 1 for #GP. */
+static int pv_msr_write(struct vcpu_timer *vt, uint64_t val)
+{
+	struct vtimer_pv_page *page;
+	uint64_t gpa = val & ~0xfffULL;
+
+	vt->st.pv_msr_writes++;
+	if (!val) {
+		pv_disable(vt);
+		return 0;
+	}
+	page = vm_gpa(vt->vcpu->vm, gpa, 4096);
+	if (!vt->eng->features || (val & VTIMER_PV_RESERVED) || !(val & VTIMER_PV_ENABLE) ||
+	    !page) {
+		vt->st.pv_gp++;
+		return 1;
+	}
+	if (vt->page && vt->page != page)
+		pv_disable(vt);
+	vt->page = page;
+	vt->pv_msr = val;
+	vt->seen = pv_load(&page->pending);
+	pv_store(&page->armed, vt->deadline);
+	pv_store(&page->horizon, 0);
+	pv_store(&page->margin, 0);
+	__atomic_store_n(&page->features, vt->eng->features, __ATOMIC_RELAXED);
+	__atomic_store_n(&page->version, VTIMER_PV_VERSION, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int vt_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val)
+{
+	struct timer_engine *e = vcpu->vm->timer;
+	struct vcpu_timer *vt = &e->vt[vcpu->id];
+	int gp = 0;
+
+	pthread_mutex_lock(&vt->lock);
+	if (msr == MSR_TSC_DEADLINE) {
+		vt->st.msr_exits++;
+		if (!vt->page)
+			read_lvtt(vt);
+		if (vt->page)
+			vt->seen = val;
+		/* Outside TSC-deadline mode the write is ignored (SDM 11.5.4.1). */
+		if (!vt->page && (vt->lvtt & LVTT_MODE_MASK) != LVTT_MODE_DEADLINE)
+			vt_disarm(vt);
+		else if (val)
+			vt_arm(vt, val);
+		else
+			vt_disarm(vt);
+	} else if (msr == MSR_VTIMER_PV) {
+		gp = pv_msr_write(vt, val);
+	} else {
+		gp = 1;	/* an MSR KVM does not know: #GP, as KVM does */
+	}
+	pthread_mutex_unlock(&vt->lock);
+	return gp;
+}
+
+int vt_rdmsr(struct vcpu *vcpu, uint32_t msr, uint64_t *val)
+{
+	struct timer_engine *e = vcpu->vm->timer;
+	struct vcpu_timer *vt = &e->vt[vcpu->id];
+	int gp = 0;
+
+	pthread_mutex_lock(&vt->lock);
+	if (msr == MSR_TSC_DEADLINE)
+		*val = vt->deadline;
+	else if (msr == MSR_VTIMER_PV)
+		*val = vt->pv_msr;
+	else
+		gp = 1;
+	pthread_mutex_unlock(&vt->lock);
+	return gp;
+}
+
+/* deliver=vcpu: the POSIX timer's signal kicked this vCPU out of KVM_RUN. */
+void vt_kicked(struct vcpu *vcpu)
+{
+	struct timer_engine *e = vcpu->vm->timer;
+	struct vcpu_timer *vt = &e->vt[vcpu->id];
+
+	pthread_mutex_lock(&vt->lock);
+	if (vt->host_deadline) {
+		uint64_t now = rdtsc();
+
+		if (now >= vt->host_deadline) {
+			vt->st.kicks++;
+			vt_expire(vt);
+		} else if (vt->host_deadline - now < vt->tsc.host_khz * 20 / 1000) {
+			/* Within 20 us: the signal came a hair early, finish the wait here. */
+			while (rdtsc() < vt->host_deadline)
+				__builtin_ia32_pause();
+			vt->st.kicks++;
+			vt_expire(vt);
+		} else {
+			host_timer_update(vt);	/* woken for something else: keep waiting */
+		}
+	}
+	pthread_mutex_unlock(&vt->lock);
+}
