@@ -13,7 +13,7 @@
 
 static uint32_t lvtt_mode(void)
 {
-	switch (boot->lapic_mode) {
+	switch (this_cpu()->lapic_mode) {
 	case VTIMER_LAPIC_ONESHOT:
 		return LVTT_ONESHOT;
 	case VTIMER_LAPIC_PERIODIC:
@@ -23,10 +23,23 @@ static uint32_t lvtt_mode(void)
 	}
 }
 
+/*
+ * The PV page mirrors LVTT (the host cannot see x2APIC LVTT writes). A mask
+ * reaches the mirror before the LAPIC and an unmask after it, so the host
+ * never injects while the LAPIC would not deliver.
+ */
 static void lvtt_write(bool masked)
 {
-	wrmsr(MSR_X2APIC_LVTT, lvtt_mode() | VEC_TIMER | (masked ? LVT_MASKED : 0));
-	this_cpu()->res->c.other_msr_writes++;
+	struct cpu *c = this_cpu();
+	uint32_t v = lvtt_mode() | VEC_TIMER | (masked ? LVT_MASKED : 0);
+
+	c->lvtt = v;
+	if (c->pv && masked)
+		*(volatile uint32_t *)&c->pv->lvtt = v;
+	wrmsr(MSR_X2APIC_LVTT, v);
+	if (c->pv && !masked)
+		*(volatile uint32_t *)&c->pv->lvtt = v;
+	c->res->c.other_msr_writes++;
 }
 
 void clockevent_init(void)
@@ -36,16 +49,26 @@ void clockevent_init(void)
 	wrmsr(MSR_X2APIC_TDCR, TDCR_DIV1);
 	c->res->c.other_msr_writes++;
 	lvtt_write(false);
-	if (boot->lapic_mode == VTIMER_LAPIC_PERIODIC) {
+	if (c->lapic_mode == VTIMER_LAPIC_PERIODIC) {
 		/* Initial count in bus cycles: interval_ns * bus_hz / 1e9. */
 		wrmsr(MSR_X2APIC_TMICT, boot->interval_ns * (boot->apic_bus_hz / 1000000) / 1000);
 		c->res->c.other_msr_writes++;
 	}
 }
 
+/*
+ * Masking also zeroes the deadline, as Linux's lapic_timer_shutdown() does
+ * (AMD erratum 411): a VMM that owns the TSC-deadline MSR but cannot see
+ * x2APIC LVTT writes (docs/pv-abi.md, "LVTT") then learns of the mask at
+ * that write, and a deadline armed before the mask cannot fire through it.
+ */
 void clockevent_mask(bool masked)
 {
+	struct cpu *c = this_cpu();
+
 	lvtt_write(masked);
+	if (masked && c->lapic_mode == VTIMER_LAPIC_DEADLINE)
+		clockevent_program(0);
 }
 
 void clockevent_program(uint64_t deadline)
@@ -53,14 +76,15 @@ void clockevent_program(uint64_t deadline)
 	struct cpu *c = this_cpu();
 	uint64_t now, count;
 
-	/* Replacing a deadline that already passed leaves its interrupt pending. */
-	if (c->programmed && c->programmed <= rdtsc())
-		c->stale = true;
+	uint64_t old = c->programmed;
+
 	c->programmed = deadline;
 	if (deadline)
 		c->res->c.deadlines++;
-	switch (boot->lapic_mode) {
+	switch (c->lapic_mode) {
 	case VTIMER_LAPIC_DEADLINE:
+		if (c->pv && !pv_program(c, deadline))
+			break;
 		wrmsr(MSR_TSC_DEADLINE, deadline);
 		c->res->c.msr_writes++;
 		break;
@@ -82,4 +106,27 @@ void clockevent_program(uint64_t deadline)
 		c->programmed = 0;	/* the periodic tick finds expired timers */
 		break;
 	}
+	/*
+	 * A replaced deadline that passed before the new one was in place may
+	 * still interrupt (it sat in the IRR, or a host timer fired while the
+	 * write was exiting): legitimate, so counted as stale, not early.
+	 */
+	if (old && old <= rdtsc_ordered())
+		c->stale = true;
+}
+
+/* LVTT mode switch at run time: stop the old mode, start the new, re-program. */
+void clockevent_set_mode(uint32_t mode)
+{
+	struct cpu *c = this_cpu();
+
+	clockevent_program(0);
+	if (c->lapic_mode == VTIMER_LAPIC_PERIODIC) {
+		wrmsr(MSR_X2APIC_TMICT, 0);
+		c->res->c.other_msr_writes++;
+	}
+	c->lapic_mode = mode;
+	clockevent_init();
+	c->programmed = 0;
+	timer_expire(rdtsc());
 }

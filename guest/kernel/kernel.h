@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "vtimer/abi.h"
+#include "vtimer/pv.h"
 #include "../arch/x86/x86.h"
 
 /* A software timer on one CPU's queue; fn runs in interrupt context. */
@@ -50,6 +51,10 @@ struct cpu {
 	struct ktimer probe;		/* masked-LVTT test timer */
 	uint64_t irqs_before;
 	struct vtimer_ucall *ucall;
+	uint32_t lapic_mode;		/* enum vtimer_lapic_mode in force */
+	uint32_t lvtt;			/* last LVTT written (mirrored to the PV page) */
+	struct vtimer_pv_page *pv;	/* enabled PV page, or NULL */
+	uint32_t pv_features;
 	uint64_t gdt[7];
 	struct tss tss;
 	uint8_t kstack[8192] __attribute__((aligned(16)));
@@ -83,6 +88,15 @@ void clockevent_init(void);
 void clockevent_program(uint64_t deadline);	/* 0 = stop */
 void clockevent_mask(bool masked);
 
+void clockevent_set_mode(uint32_t mode);
+
+/* pv/pv.c */
+struct vtimer_pv_page;
+void pv_discover(void);
+bool pv_enable(void);
+void pv_disable(void);
+bool pv_program(struct cpu *c, uint64_t deadline);
+
 /* kernel/timer.c */
 void timer_add(struct ktimer *t, uint64_t deadline);
 void timer_del(struct ktimer *t);
@@ -97,6 +111,8 @@ enum {
 	SYS_SLEEP_UNTIL,	/* a0: absolute guest TSC */
 	SYS_LATENCY,		/* a0: count, a1: delta (TSC), a2: enum vtimer_wait */
 	SYS_MASK_TEST,		/* a0: delta (TSC): arm with LVTT masked, returns irqs seen */
+	SYS_PV,			/* a0: 1 enable, 0 disable the PV page; returns 1 if on */
+	SYS_LAPIC_MODE,		/* a0: enum vtimer_lapic_mode */
 };
 long sys_call(long nr, long a0, long a1, long a2);
 void cpu_finish(int status) __attribute__((noreturn));

@@ -37,9 +37,13 @@ void kmain(uint64_t id, const struct vtimer_boot *b)
 	c->res->version = VTIMER_ABI_VERSION;
 	c->res->cpu = id;
 	c->res->apic_id = c->apic_id;
+	c->lapic_mode = b->lapic_mode;
+	pv_discover();
+	pv_enable();
 	clockevent_init();
 	if (id == 0)
-		printk("vtimer guest: %u CPUs, TSC %lu kHz\n", b->nr_cpus, b->tsc_khz);
+		printk("vtimer guest: %u CPUs, TSC %lu kHz, LAPIC timer %s\n", b->nr_cpus,
+		       b->tsc_khz, c->pv ? "with PV page" : "plain");
 	__atomic_add_fetch(&online, 1, __ATOMIC_SEQ_CST);
 	while (online < b->nr_cpus)
 		cpu_relax();

@@ -17,6 +17,11 @@ static void sleep_until(uint64_t deadline)
 {
 	struct cpu *c = this_cpu();
 
+	/* An expired deadline needs no timer (Linux's nanosleep returns at once too). */
+	if (deadline <= rdtsc()) {
+		c->res->c.expired_sleeps++;
+		return;
+	}
 	c->woken = false;
 	c->sleep.fn = wake_fn;
 	timer_add(&c->sleep, deadline);
@@ -80,6 +85,21 @@ static long mask_test(uint64_t delta)
 	return c->res->c.interrupts - c->irqs_before;
 }
 
+/* PV page off or on in the middle of a run: the queue's head is re-programmed
+ * through whichever path is now in force. */
+static long pv_switch(long on)
+{
+	struct cpu *c = this_cpu();
+
+	if (on)
+		pv_enable();
+	else
+		pv_disable();
+	c->programmed = 0;
+	timer_expire(rdtsc());
+	return c->pv != NULL;
+}
+
 long syscall_dispatch(long a0, long a1, long a2, long nr)
 {
 	switch (nr) {
@@ -92,6 +112,13 @@ long syscall_dispatch(long a0, long a1, long a2, long nr)
 		return latency(a0, a1, a2);
 	case SYS_MASK_TEST:
 		return mask_test(a0);
+	case SYS_PV:
+		return pv_switch(a0);
+	case SYS_LAPIC_MODE:
+		if (a0 > VTIMER_LAPIC_PERIODIC)
+			return -1;
+		clockevent_set_mode(a0);
+		return 0;
 	}
 	return -1;
 }

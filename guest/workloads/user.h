@@ -21,5 +21,6 @@ static inline uint64_t ns_to_tsc(uint64_t ns)
 long cyclic_main(struct vtimer_result *res, int64_t *samples);
 long latency_main(struct vtimer_result *res, int64_t *samples);
 long masked_main(struct vtimer_result *res, int64_t *samples);
+long switch_main(struct vtimer_result *res, int64_t *samples);
 
 #endif

@@ -54,6 +54,52 @@ long masked_main(struct vtimer_result *res, int64_t *samples)
 	return bad;
 }
 
+/* One cyclic stretch of n periods, samples from index *i on. */
+static void cyclic_run(struct vtimer_result *res, int64_t *samples, uint32_t n, uint32_t *i)
+{
+	uint64_t interval = ns_to_tsc(boot->interval_ns);
+	uint64_t next = rdtsc() + interval;
+
+	for (uint32_t k = 0; k < n; k++, (*i)++) {
+		sys(SYS_SLEEP_UNTIL, next, 0, 0);
+		samples[*i] = (int64_t)(rdtsc() - next);
+		res->nr_samples = *i + 1;
+		res->c.events++;
+		next += interval;
+	}
+}
+
+/*
+ * Every timer must still arrive, never early, while the guest changes how it
+ * programs the timer under the host: PV page off, on again, LVTT one-shot,
+ * back to TSC-deadline; then LVTT masked windows must deliver nothing.
+ */
+long switch_main(struct vtimer_result *res, int64_t *samples)
+{
+	static const long steps[][2] = {
+		{ -1, 0 }, { SYS_PV, 0 }, { SYS_PV, 1 },
+		{ SYS_LAPIC_MODE, VTIMER_LAPIC_ONESHOT }, { SYS_LAPIC_MODE, VTIMER_LAPIC_DEADLINE },
+	};
+	uint32_t per = boot->count / 5, i = 0;
+	uint64_t delta = ns_to_tsc(boot->interval_ns);
+	long bad = 0;
+
+	for (int s = 0; s < 5; s++) {
+		if (steps[s][0] > 0)
+			sys(steps[s][0], steps[s][1], 0, 0);
+		cyclic_run(res, samples, s == 4 ? boot->count - 4 * per : per, &i);
+	}
+	for (int k = 0; k < 3; k++) {
+		uint64_t end = rdtsc() + 3 * delta;
+
+		sys(SYS_MASK_TEST, delta, 0, 0);
+		while (rdtsc() < end)
+			__asm__ volatile("pause");
+		bad += sys(SYS_MASK_TEST, 0, 0, 0) != 0;
+	}
+	return bad;
+}
+
 void workload_main(uint64_t cpu)
 {
 	struct vtimer_result *res = (struct vtimer_result *)boot->results_gpa + cpu;
@@ -69,6 +115,9 @@ void workload_main(uint64_t cpu)
 		break;
 	case VTIMER_WL_MASKED:
 		status = masked_main(res, samples);
+		break;
+	case VTIMER_WL_SWITCH:
+		status = switch_main(res, samples);
 		break;
 	default:
 		status = 127;

@@ -36,6 +36,7 @@ enum vtimer_workload {
 	VTIMER_WL_CYCLIC = 1,	/* cyclictest: sleep to absolute deadlines */
 	VTIMER_WL_LATENCY,	/* tscdeadline_latency: handler re-arms now + delta */
 	VTIMER_WL_MASKED,	/* arm a timer with LVTT masked: nothing may arrive */
+	VTIMER_WL_SWITCH,	/* cyclic through PV off/on and LVTT mode switches, then masked */
 };
 
 /* How the guest clockevent drives the LAPIC timer (LVTT mode). */
@@ -90,6 +91,7 @@ struct vtimer_counters {
 	uint64_t lost;			/* expected events never delivered */
 	uint64_t events;		/* workload timer events completed */
 	uint64_t spurious;		/* other (unexpected) interrupts */
+	uint64_t expired_sleeps;	/* sleeps whose deadline had passed: no timer armed */
 };
 
 enum vtimer_result_state {

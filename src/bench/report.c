@@ -14,6 +14,7 @@ const char *workload_name(enum vtimer_workload w)
 	case VTIMER_WL_CYCLIC: return "cyclic";
 	case VTIMER_WL_LATENCY: return "latency";
 	case VTIMER_WL_MASKED: return "masked";
+	case VTIMER_WL_SWITCH: return "switch";
 	}
 	return "?";
 }
@@ -91,10 +92,11 @@ void report_table(const struct run_report *r, FILE *f)
 	if (r->engine) {
 		const struct timer_stats *h = &r->total.host;
 
-		fprintf(f, "\nhost engine: msr exits=%llu injections=%llu re-armed without exit=%llu dropped=%llu discovered=%llu kicks=%llu scans=%llu housekeeping cpu=%.1f ms (%.1f%% of wall)",
+		fprintf(f, "\nhost engine: msr exits=%llu injections=%llu re-armed without exit=%llu dropped=%llu discovered=%llu looks=%llu kicks=%llu scans=%llu housekeeping cpu=%.1f ms (%.1f%% of wall)",
 			(unsigned long long)h->msr_exits, (unsigned long long)h->injections,
 			(unsigned long long)h->rearms, (unsigned long long)h->dropped,
-			(unsigned long long)h->discovered, (unsigned long long)h->kicks,
+			(unsigned long long)h->discovered, (unsigned long long)h->looks,
+			(unsigned long long)h->kicks,
 			(unsigned long long)r->hk_scans, r->hk_cpu_ns / 1e6,
 			r->wall_s > 0 ? r->hk_cpu_ns / 1e7 / r->wall_s : 0.0);
 		fprintf(f, "\nguest pv writes (no exit)=%llu", (unsigned long long)r->total.c.pv_writes);
@@ -110,7 +112,7 @@ void report_table(const struct run_report *r, FILE *f)
 
 static json_t *counters_json(const struct vtimer_counters *c)
 {
-	return json_pack("{sI sI sI sI sI sI sI sI sI sI}",
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI}",
 			 "deadlines", (json_int_t)c->deadlines,
 			 "msr_writes", (json_int_t)c->msr_writes,
 			 "other_msr_writes", (json_int_t)c->other_msr_writes,
@@ -120,12 +122,13 @@ static json_t *counters_json(const struct vtimer_counters *c)
 			 "stale", (json_int_t)c->stale,
 			 "lost", (json_int_t)c->lost,
 			 "events", (json_int_t)c->events,
-			 "other_interrupts", (json_int_t)c->spurious);
+			 "other_interrupts", (json_int_t)c->spurious,
+			 "expired_sleeps", (json_int_t)c->expired_sleeps);
 }
 
 static json_t *host_json(const struct timer_stats *h)
 {
-	return json_pack("{sI sI sI sI sI sI sI sI sI}",
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI}",
 			 "msr_exits", (json_int_t)h->msr_exits,
 			 "pv_msr_writes", (json_int_t)h->pv_msr_writes,
 			 "pv_gp", (json_int_t)h->pv_gp,
@@ -134,6 +137,7 @@ static json_t *host_json(const struct timer_stats *h)
 			 "dropped", (json_int_t)h->dropped,
 			 "discovered", (json_int_t)h->discovered,
 			 "kicks", (json_int_t)h->kicks,
+			 "looks", (json_int_t)h->looks,
 			 "bad_lvtt", (json_int_t)h->bad_lvtt);
 }
 
@@ -184,6 +188,7 @@ static json_t *run_json(const struct run_report *r)
 	json_object_set_new(run, "error", json_string(r->error));
 	json_object_set_new(run, "wall_s", json_real(r->wall_s));
 	json_object_set_new(run, "scan_ns", json_integer(c->mode.scan_ns));
+	json_object_set_new(run, "look_ns", json_integer(c->mode.look_ns));
 	json_object_set_new(json_object_get(run, "host"), "housekeeping_cpu_ns",
 			    json_integer(r->hk_cpu_ns));
 	json_object_set_new(json_object_get(run, "host"), "scans", json_integer(r->hk_scans));

@@ -16,12 +16,12 @@ static const char *const discover_names[] = { "exit", "scan", "spin" };
 static const char *const deliver_names[] = { "kernel", "vcpu", "housekeeping" };
 
 static const struct timer_mode presets[] = {
-	{ "kvm", PROGRAM_MSR, DISCOVER_EXIT, DELIVER_KERNEL, 0 },
-	{ "exitless", PROGRAM_MSR, DISCOVER_EXIT, DELIVER_HOUSEKEEPING, 0 },
-	{ "pvtimer", PROGRAM_PV, DISCOVER_SCAN, DELIVER_HOUSEKEEPING, 250000 },
-	{ "lazy", PROGRAM_LAZY, DISCOVER_EXIT, DELIVER_VCPU, 0 },
-	{ "apicv-model", PROGRAM_DIRECT, DISCOVER_SPIN, DELIVER_HOUSEKEEPING, 0 },
-	{ "hybrid", PROGRAM_HYBRID, DISCOVER_SCAN, DELIVER_HOUSEKEEPING, 250000 },
+	{ "kvm", PROGRAM_MSR, DISCOVER_EXIT, DELIVER_KERNEL, 0, 0 },
+	{ "exitless", PROGRAM_MSR, DISCOVER_EXIT, DELIVER_HOUSEKEEPING, 0, 0 },
+	{ "pvtimer", PROGRAM_PV, DISCOVER_SCAN, DELIVER_HOUSEKEEPING, 250000, 0 },
+	{ "lazy", PROGRAM_LAZY, DISCOVER_EXIT, DELIVER_VCPU, 0, 0 },
+	{ "apicv-model", PROGRAM_DIRECT, DISCOVER_SPIN, DELIVER_HOUSEKEEPING, 0, 0 },
+	{ "hybrid", PROGRAM_HYBRID, DISCOVER_SCAN, DELIVER_HOUSEKEEPING, 250000, 20000 },
 };
 
 const char *timer_program_name(enum timer_program p) { return program_names[p]; }
@@ -47,6 +47,24 @@ static int lookup(const char *const *names, int n, const char *val)
 	return -1;
 }
 
+/* The optional ",look:US" after scan:PERIOD; 0 or -1. */
+static int parse_look(const char *s, struct timer_mode *m)
+{
+	uint64_t us;
+	char *end;
+
+	if (!*s)
+		return 0;
+	if (strncmp(s, ",look:", 6) || !isdigit((unsigned char)s[6]))
+		return -1;
+	errno = 0;
+	us = strtoull(s + 6, &end, 10);
+	if (errno || *end || !us || us * 1000 >= m->scan_ns)
+		return -1;	/* a look interval must be shorter than the scan period */
+	m->look_ns = us * 1000;
+	return 0;
+}
+
 int timer_axis_parse(const char *axis, const char *val, struct timer_mode *m)
 {
 	int i;
@@ -69,11 +87,12 @@ int timer_axis_parse(const char *axis, const char *val, struct timer_mode *m)
 
 			errno = 0;
 			us = strtoull(val + 5, &end, 10);
-			if (isdigit((unsigned char)val[5]) && !errno && *end == 0 && us > 0 &&
+			if (isdigit((unsigned char)val[5]) && !errno && us > 0 &&
 			    us <= UINT64_MAX / 1000) {
 				m->discover = DISCOVER_SCAN;
 				m->scan_ns = us * 1000;
-				i = 0;
+				m->look_ns = 0;
+				i = parse_look(end, m);
 			}
 		} else {
 			i = lookup(discover_names, ARRAY_SIZE(discover_names), val);

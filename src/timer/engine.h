@@ -22,6 +22,7 @@ struct timer_mode {
 	enum timer_discover discover;
 	enum timer_deliver deliver;
 	uint64_t scan_ns;		/* DISCOVER_SCAN period */
+	uint64_t look_ns;		/* scan:P,look:L: after injecting, re-read the page every L */
 };
 
 /* Fills m from a preset name; -1 with a one-line error if unknown. */

@@ -36,6 +36,7 @@ struct timer_stats {
 	uint64_t dropped;		/* expiries with nothing pending, or LVTT masked/not deadline */
 	uint64_t discovered;		/* deadlines the scanner/spinner found in the page */
 	uint64_t kicks;			/* deliver=vcpu: signals that kicked the vCPU out */
+	uint64_t looks;			/* look-ahead reads of the page after an injection */
 	uint64_t bad_lvtt;		/* mirrored LVTT with an invalid vector */
 };
 
@@ -52,6 +53,8 @@ struct vcpu_timer {
 	struct vtimer_pv_page *page;	/* host view of the enabled page, or NULL */
 	uint64_t seen;			/* last `pending` acted on */
 	int heap_idx;			/* position in the housekeeping heap, -1 if none */
+	bool look;			/* the host timer is a look at the page, not a deadline */
+	uint64_t look_until;		/* guest TSC: stop looking after an injection */
 	timer_t ptimer;			/* deliver=vcpu: POSIX timer signalling the vCPU thread */
 	bool ptimer_ok;
 	struct timer_stats st;

@@ -20,6 +20,12 @@
 #define LVTT_MODE_MASK		(3u << 17)
 #define LVTT_MODE_DEADLINE	(2u << 17)
 #define APIC_REG_LVTT		0x320
+/*
+ * How long the host keeps looking after an injection for the guest's next
+ * deadline: longer than the guest's wake-up path (~0.2-0.4 ms when its CPL0
+ * code is emulated, a few us natively); looking stops at the first change.
+ */
+#define LOOK_WINDOW_NS		1000000
 
 static inline uint64_t pv_load(const uint64_t *p)
 {
@@ -60,6 +66,7 @@ static void host_timer_update(struct vcpu_timer *vt)
 
 void vt_arm(struct vcpu_timer *vt, uint64_t guest_deadline)
 {
+	vt->look = false;
 	vt->deadline = guest_deadline;
 	vt->host_deadline = guest_to_host_tsc(&vt->tsc, guest_deadline);
 	if (!vt->host_deadline)
@@ -70,6 +77,7 @@ void vt_arm(struct vcpu_timer *vt, uint64_t guest_deadline)
 
 void vt_disarm(struct vcpu_timer *vt)
 {
+	vt->look = false;
 	vt->deadline = 0;
 	vt->host_deadline = 0;
 	set_armed(vt, 0);
@@ -102,6 +110,19 @@ static void inject(struct vcpu_timer *vt)
 		vt->st.injections++;
 }
 
+/*
+ * Look-ahead (scan:P,look:L): right after an injection the guest is about to
+ * program its next deadlines, so the host re-reads the page every L until it
+ * has, publishing each look time as `armed`. A LAZY guest then skips the MSR
+ * for any deadline at or after the next look; expiry of a look reads
+ * `pending` like any other (docs/pv-abi.md).
+ */
+static void arm_look(struct vcpu_timer *vt, uint64_t now)
+{
+	vt_arm(vt, now + ns_to_guest_cycles(&vt->tsc, vt->eng->mode.look_ns));
+	vt->look = true;
+}
+
 void vt_expire(struct vcpu_timer *vt)
 {
 	uint64_t p, now;
@@ -112,15 +133,36 @@ void vt_expire(struct vcpu_timer *vt)
 		inject(vt);
 		return;
 	}
+	/*
+	 * "now" is read before `pending`: a pending value seen at or before now
+	 * was still the guest's deadline after it passed, so injecting it is
+	 * never early. (Read after, a deadline the guest had replaced in time
+	 * could look due.) lfence keeps rdtsc ahead of the loads.
+	 */
+	now = host_to_guest_tsc(&vt->tsc, rdtsc());
+	__builtin_ia32_lfence();
 	pv_store(&vt->page->armed, 0);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	p = pv_load(&vt->page->pending);
+	if (vt->look) {
+		vt->look = false;
+		vt->st.looks++;
+		if (p == vt->seen) {
+			if (now < vt->look_until)
+				arm_look(vt, now);
+			return;
+		}
+		vt->st.discovered++;
+	}
 	vt->seen = p;
-	now = host_to_guest_tsc(&vt->tsc, rdtsc());
 	if (!p) {
 		vt->st.dropped++;
 	} else if (p <= now) {
 		inject(vt);
+		if (vt->eng->mode.look_ns) {
+			vt->look_until = now + ns_to_guest_cycles(&vt->tsc, LOOK_WINDOW_NS);
+			arm_look(vt, now);
+		}
 	} else {
 		vt->st.rearms++;
 		vt_arm(vt, p);
@@ -209,6 +251,13 @@ int vt_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val)
 		vt->st.msr_exits++;
 		if (!vt->page)
 			read_lvtt(vt);
+		/*
+		 * With the page on, the write says "look at pending now". A value
+		 * the host already acted on (a scan or look raced this exit) is
+		 * not armed again: that would inject it twice.
+		 */
+		if (vt->page && val && val == vt->seen)
+			goto out;
 		if (vt->page)
 			vt->seen = val;
 		/* Outside TSC-deadline mode the write is ignored (SDM 11.5.4.1). */
@@ -223,6 +272,7 @@ int vt_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val)
 	} else {
 		gp = 1;	/* an MSR KVM does not know: #GP, as KVM does */
 	}
+out:
 	pthread_mutex_unlock(&vt->lock);
 	return gp;
 }

@@ -50,6 +50,13 @@ static inline uint64_t rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+/* rdtsc after every earlier instruction has completed (SDM vol. 2, RDTSC). */
+static inline uint64_t rdtsc_ordered(void)
+{
+	__asm__ volatile("mfence; lfence" ::: "memory");
+	return rdtsc();
+}
+
 static inline void wrmsr(uint32_t msr, uint64_t v)
 {
 	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))

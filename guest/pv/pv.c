@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Guest side of the vtimer PV timer interface (docs/pv-abi.md): discovery by
+ * CPUID (read at CPL0: on PVM hosts CPL3 sees the outer host's leaves), the
+ * per-CPU page, and the one rule that decides whether a deadline needs the
+ * TSC-deadline MSR (an exit) or the page is enough:
+ *
+ *   exit unless  DIRECT
+ *            or  LAZY    and armed != 0 and D >= armed      (host re-arms at pending)
+ *            or  HORIZON and horizon != 0 and D >= horizon + margin  (scanner finds it)
+ *
+ * msr, lazy, pv, hybrid and direct are feature combinations of that rule,
+ * not separate code paths.
+ */
+#include "../kernel/kernel.h"
+#include "vtimer/pv.h"
+
+static uint8_t pages[VTIMER_MAX_VCPUS][4096] __attribute__((aligned(4096)));
+static uint32_t offered, pv_msr;
+
+static const char *names(uint32_t f)
+{
+	switch (f) {
+	case VTIMER_F_LAZY: return "lazy";
+	case VTIMER_F_HORIZON: return "pv (horizon)";
+	case VTIMER_F_LAZY | VTIMER_F_HORIZON: return "hybrid (lazy + horizon)";
+	case VTIMER_F_DIRECT: return "direct";
+	}
+	return "?";
+}
+
+/* BSP: read the CPUID leaves once; every CPU then enables its own page. */
+void pv_discover(void)
+{
+	uint32_t r[4];
+
+	cpuid(VTIMER_CPUID_SIGNATURE, 0, r);
+	if (r[0] < VTIMER_CPUID_FEATURES || r[1] != VTIMER_SIG_EBX || r[2] != VTIMER_SIG_ECX ||
+	    r[3] != VTIMER_SIG_EDX) {
+		if (this_cpu()->id == 0)
+			printk("vtimer guest: no PV timer interface: plain TSC-deadline MSR writes\n");
+		return;
+	}
+	cpuid(VTIMER_CPUID_FEATURES, 0, r);
+	if (r[2] != VTIMER_PV_VERSION || !(r[0] & VTIMER_F_ALL)) {
+		if (this_cpu()->id == 0)
+			printk("vtimer guest: PV timer layout %u unsupported: plain MSR writes\n",
+			       r[2]);
+		return;
+	}
+	offered = r[0] & VTIMER_F_ALL;
+	pv_msr = r[1];
+	if (this_cpu()->id == 0)
+		printk("vtimer guest: PV timer %s\n", names(offered));
+}
+
+bool pv_enable(void)
+{
+	struct cpu *c = this_cpu();
+	struct vtimer_pv_page *p = (struct vtimer_pv_page *)pages[c->id];
+
+	if (!offered)
+		return false;
+	p->pending = 0;
+	p->lvtt = c->lvtt;
+	wrmsr(pv_msr, (uint64_t)p | VTIMER_PV_ENABLE);
+	c->res->c.other_msr_writes++;
+	if (*(volatile uint32_t *)&p->version != VTIMER_PV_VERSION)
+		return false;
+	c->pv = p;
+	c->pv_features = p->features & offered;
+	return true;
+}
+
+void pv_disable(void)
+{
+	struct cpu *c = this_cpu();
+
+	if (!c->pv)
+		return;
+	wrmsr(pv_msr, 0);
+	c->res->c.other_msr_writes++;
+	c->pv = NULL;
+	c->pv_features = 0;
+}
+
+/* Returns true if the deadline still has to go through the MSR. */
+bool pv_program(struct cpu *c, uint64_t d)
+{
+	struct vtimer_pv_page *p = c->pv;
+	uint32_t f = c->pv_features;
+	uint64_t armed, horizon;
+
+	/* The host acts on each distinct value once: re-arming the value it
+	 * already delivered must change it (one cycle later is harmless). */
+	if (d && d == *(volatile uint64_t *)&p->pending)
+		d++;
+	*(volatile uint64_t *)&p->pending = d;
+	__asm__ volatile("mfence" ::: "memory");	/* pending visible before we look */
+	if (!d || (f & VTIMER_F_DIRECT))
+		goto no_exit;
+	armed = *(volatile uint64_t *)&p->armed;
+	horizon = *(volatile uint64_t *)&p->horizon;
+	if ((f & VTIMER_F_LAZY) && armed && d >= armed)
+		goto no_exit;
+	if ((f & VTIMER_F_HORIZON) && horizon && d >= horizon + p->margin)
+		goto no_exit;
+	return true;
+no_exit:
+	if (d)
+		c->res->c.pv_writes++;
+	return false;
+}
