@@ -83,6 +83,8 @@ void panic(const char *msg) __attribute__((noreturn));
 void cpu_init(struct cpu *c);
 void enter_user(void (*fn)(uint64_t), uint64_t arg, void *stack) __attribute__((noreturn));
 
+int wrmsr_safe(uint32_t msr, uint64_t val);	/* 1 if it raised #GP */
+
 /* kernel/clockevent.c: the LAPIC timer in the mode the host chose. */
 void clockevent_init(void);
 void clockevent_program(uint64_t deadline);	/* 0 = stop */
@@ -96,6 +98,7 @@ void pv_discover(void);
 bool pv_enable(void);
 void pv_disable(void);
 bool pv_program(struct cpu *c, uint64_t deadline);
+long pv_abi_check(void);
 
 /* kernel/timer.c */
 void timer_add(struct ktimer *t, uint64_t deadline);
@@ -113,6 +116,7 @@ enum {
 	SYS_MASK_TEST,		/* a0: delta (TSC): arm with LVTT masked, returns irqs seen */
 	SYS_PV,			/* a0: 1 enable, 0 disable the PV page; returns 1 if on */
 	SYS_LAPIC_MODE,		/* a0: enum vtimer_lapic_mode */
+	SYS_PV_ABI,		/* check the enable MSR's #GP rules; returns failures */
 };
 long sys_call(long nr, long a0, long a1, long a2);
 void cpu_finish(int status) __attribute__((noreturn));

@@ -85,19 +85,22 @@ static long mask_test(uint64_t delta)
 	return c->res->c.interrupts - c->irqs_before;
 }
 
-/* PV page off or on in the middle of a run: the queue's head is re-programmed
- * through whichever path is now in force. */
+/* Re-program the queue's head through whichever path is now in force. */
+static void c_reprogram(void)
+{
+	this_cpu()->programmed = 0;
+	timer_expire(rdtsc());
+}
+
+/* PV page off or on in the middle of a run. */
 static long pv_switch(long on)
 {
-	struct cpu *c = this_cpu();
-
 	if (on)
 		pv_enable();
 	else
 		pv_disable();
-	c->programmed = 0;
-	timer_expire(rdtsc());
-	return c->pv != NULL;
+	c_reprogram();
+	return this_cpu()->pv != NULL;
 }
 
 long syscall_dispatch(long a0, long a1, long a2, long nr)
@@ -114,6 +117,12 @@ long syscall_dispatch(long a0, long a1, long a2, long nr)
 		return mask_test(a0);
 	case SYS_PV:
 		return pv_switch(a0);
+	case SYS_PV_ABI: {
+		long bad = pv_abi_check();
+
+		c_reprogram();
+		return bad;
+	}
 	case SYS_LAPIC_MODE:
 		if (a0 > VTIMER_LAPIC_PERIODIC)
 			return -1;

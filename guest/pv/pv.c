@@ -111,3 +111,43 @@ no_exit:
 		c->res->c.pv_writes++;
 	return false;
 }
+
+/*
+ * The enable MSR must follow KVM's PV MSR conventions (docs/pv-abi.md):
+ * reserved bits, a missing enable bit or a page outside RAM raise #GP and
+ * change nothing; 0 disables; a valid value enables. Without the interface
+ * the MSR does not exist and every write raises #GP. Returns failed checks.
+ */
+long pv_abi_check(void)
+{
+	struct cpu *c = this_cpu();
+	uint64_t page = (uint64_t)pages[c->id], ram = boot->mem_size;
+	uint32_t msr = offered ? pv_msr : MSR_VTIMER_PV;
+	const struct { uint64_t val; int gp; } cases[] = {
+		{ page | VTIMER_PV_ENABLE | 0x2, 1 },		/* reserved bit 1 */
+		{ page | VTIMER_PV_ENABLE | 0x800, 1 },	/* reserved bit 11 */
+		{ page, 1 },					/* no enable bit */
+		{ (ram & ~0xfffULL) | VTIMER_PV_ENABLE, 1 },	/* page beyond RAM */
+		{ (1ULL << 52) | VTIMER_PV_ENABLE, 1 },	/* far beyond RAM */
+		{ 0, 0 },					/* disable */
+		{ page | VTIMER_PV_ENABLE, 0 },		/* enable */
+	};
+	long bad = 0;
+
+	for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int want = offered ? cases[i].gp : 1;
+
+		if (wrmsr_safe(msr, cases[i].val) != want)
+			bad++;
+	}
+	if (offered) {
+		struct vtimer_pv_page *p = (struct vtimer_pv_page *)page;
+
+		if (*(volatile uint32_t *)&p->version != VTIMER_PV_VERSION)
+			bad++;
+		c->pv = p;	/* the last case left it enabled */
+		c->pv_features = p->features & offered;
+		p->lvtt = c->lvtt;
+	}
+	return bad;
+}

@@ -22,5 +22,6 @@ long cyclic_main(struct vtimer_result *res, int64_t *samples);
 long latency_main(struct vtimer_result *res, int64_t *samples);
 long masked_main(struct vtimer_result *res, int64_t *samples);
 long switch_main(struct vtimer_result *res, int64_t *samples);
+long abi_main(struct vtimer_result *res, int64_t *samples);
 
 #endif

@@ -100,6 +100,16 @@ long switch_main(struct vtimer_result *res, int64_t *samples)
 	return bad;
 }
 
+/* The enable MSR's rules, then timers must still work on the re-enabled page. */
+long abi_main(struct vtimer_result *res, int64_t *samples)
+{
+	long bad = sys(SYS_PV_ABI, 0, 0, 0);
+	uint32_t i = 0;
+
+	cyclic_run(res, samples, boot->count, &i);
+	return bad;
+}
+
 void workload_main(uint64_t cpu)
 {
 	struct vtimer_result *res = (struct vtimer_result *)boot->results_gpa + cpu;
@@ -118,6 +128,9 @@ void workload_main(uint64_t cpu)
 		break;
 	case VTIMER_WL_SWITCH:
 		status = switch_main(res, samples);
+		break;
+	case VTIMER_WL_ABI:
+		status = abi_main(res, samples);
 		break;
 	default:
 		status = 127;

@@ -37,6 +37,7 @@ enum vtimer_workload {
 	VTIMER_WL_LATENCY,	/* tscdeadline_latency: handler re-arms now + delta */
 	VTIMER_WL_MASKED,	/* arm a timer with LVTT masked: nothing may arrive */
 	VTIMER_WL_SWITCH,	/* cyclic through PV off/on and LVTT mode switches, then masked */
+	VTIMER_WL_ABI,		/* the PV enable MSR's #GP rules, then a short cyclic run */
 };
 
 /* How the guest clockevent drives the LAPIC timer (LVTT mode). */

@@ -15,6 +15,7 @@ const char *workload_name(enum vtimer_workload w)
 	case VTIMER_WL_LATENCY: return "latency";
 	case VTIMER_WL_MASKED: return "masked";
 	case VTIMER_WL_SWITCH: return "switch";
+	case VTIMER_WL_ABI: return "abi";
 	}
 	return "?";
 }

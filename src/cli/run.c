@@ -14,7 +14,7 @@ static const char run_help[] =
 "  --program=msr|lazy|pv|hybrid|direct  --discover=exit|scan:US|spin\n"
 "  --deliver=kernel|vcpu|housekeeping    override one axis of the preset\n"
 "  --housekeeping-cpu=N  pin the housekeeping thread to host CPU N\n"
-"  --workload=NAME       cyclic (default), latency, masked, switch\n"
+"  --workload=NAME       cyclic (default), latency, masked, switch, abi\n"
 "  --vcpus=N             1..64 (default 1)\n"
 "  --count=N             timer events per vCPU (default 1000)\n"
 "  --interval=US         cyclic period / latency delta in microseconds (default 1000)\n"
@@ -62,7 +62,7 @@ static int parse_run(int argc, char **argv, struct run_config *c)
 {
 	static const char *const workloads[] = { [VTIMER_WL_CYCLIC] = "cyclic",
 		[VTIMER_WL_LATENCY] = "latency", [VTIMER_WL_MASKED] = "masked",
-		[VTIMER_WL_SWITCH] = "switch" };
+		[VTIMER_WL_SWITCH] = "switch", [VTIMER_WL_ABI] = "abi" };
 	static const char *const lapics[] = { "tsc-deadline", "oneshot", "periodic" };
 	static const char *const waits[] = { "hlt", "busy" };
 	unsigned long long v;

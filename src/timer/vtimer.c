@@ -217,13 +217,16 @@ static int pv_msr_write(struct vcpu_timer *vt, uint64_t val)
 	uint64_t gpa = val & ~0xfffULL;
 
 	vt->st.pv_msr_writes++;
+	if (!vt->eng->features) {
+		vt->st.pv_gp++;
+		return 1;	/* not offered: the MSR does not exist */
+	}
 	if (!val) {
 		pv_disable(vt);
 		return 0;
 	}
 	page = vm_gpa(vt->vcpu->vm, gpa, 4096);
-	if (!vt->eng->features || (val & VTIMER_PV_RESERVED) || !(val & VTIMER_PV_ENABLE) ||
-	    !page) {
+	if ((val & VTIMER_PV_RESERVED) || !(val & VTIMER_PV_ENABLE) || !page) {
 		vt->st.pv_gp++;
 		return 1;
 	}
@@ -286,7 +289,7 @@ int vt_rdmsr(struct vcpu *vcpu, uint32_t msr, uint64_t *val)
 	pthread_mutex_lock(&vt->lock);
 	if (msr == MSR_TSC_DEADLINE)
 		*val = vt->deadline;
-	else if (msr == MSR_VTIMER_PV)
+	else if (msr == MSR_VTIMER_PV && e->features)
 		*val = vt->pv_msr;
 	else
 		gp = 1;

@@ -97,8 +97,12 @@ void other_interrupt(void)
 	wrmsr(MSR_X2APIC_EOI, 0);
 }
 
-void exception(uint64_t vec, uint64_t err, uint64_t rip)
+extern char wrmsr_safe_insn[], wrmsr_safe_fault[];
+
+uint64_t exception(uint64_t vec, uint64_t err, uint64_t rip)
 {
+	if (vec == 13 && rip == (uint64_t)wrmsr_safe_insn)
+		return (uint64_t)wrmsr_safe_fault;
 	printk("guest: exception %lu error 0x%lx at rip 0x%lx\n", vec, err, rip);
 	panic("guest CPU exception");
 }

@@ -92,7 +92,11 @@ syscall_entry:
 	pop	%rcx
 	iretq
 
-/* Exceptions are fatal: report vector, error code and RIP, then stop. */
+/*
+ * Exceptions: exception() either returns a fix-up RIP (a #GP on the
+ * wrmsr_safe instruction) or reports and stops. Only caller-saved registers
+ * are clobbered, so a fix-up may resume a C caller of wrmsr_safe.
+ */
 .macro EXC vec, has_err
 	.globl exc_\vec
 exc_\vec:
@@ -107,13 +111,32 @@ exc_\vec:
 	EXC 18,0; EXC 19,0; EXC 20,0; EXC 21,1
 
 exc_common:
-	mov	(%rsp), %rsi		/* error code */
-	mov	8(%rsp), %rdx		/* RIP */
+	push	%rbx
+	mov	%rsp, %rbx
+	mov	8(%rbx), %rsi		/* error code */
+	mov	16(%rbx), %rdx		/* RIP */
 	and	$-16, %rsp
 	call	exception
-1:	cli
-	hlt
-	jmp	1b
+	mov	%rax, 16(%rbx)		/* resume at the fix-up */
+	mov	%rbx, %rsp
+	pop	%rbx
+	add	$8, %rsp		/* error code */
+	iretq
+
+/* int wrmsr_safe(uint32_t msr, uint64_t val): 0, or 1 if the write raised #GP. */
+	.globl wrmsr_safe, wrmsr_safe_insn, wrmsr_safe_fault
+wrmsr_safe:
+	mov	%edi, %ecx
+	mov	%esi, %eax
+	mov	%rsi, %rdx
+	shr	$32, %rdx
+wrmsr_safe_insn:
+	wrmsr
+	xor	%eax, %eax
+	ret
+wrmsr_safe_fault:
+	mov	$1, %eax
+	ret
 
 /* Enter CPL3 at fn(arg) on stack: never returns; the task leaves by syscall. */
 	.globl enter_user

@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vtimer PV timer protocol (docs/pv-abi.md, include/vtimer/pv.h) between
+ * one guest vCPU and the host. The guest publishes `pending` and writes the
+ * TSC-deadline MSR only when the host might not otherwise look in time; the
+ * host publishes `armed` (LAZY) and `horizon` (HORIZON), reads `pending` again
+ * on every expiry and scan, and injects only deadlines that have passed.
+ *
+ * -DFEATURES=n selects the VTIMER_F_* bits in force: 1 lazy, 2 pvtimer
+ * (horizon), 3 hybrid, 4 direct (a poller reads `pending` every tick).
+ *
+ * Checked over every interleaving (assertions, pan -DNOCLAIM):
+ *   never_lost   the clock never moves past a deadline the guest has finished
+ *                programming unless its interrupt is pending or was taken.
+ *                The host is prompt (the clock cannot pass a due host timer,
+ *                a published horizon by more than SCAN_LATE, or in DIRECT
+ *                mode an unread `pending`), so "eventually delivered" is this
+ *                safety property; at the end of time it is checked in every
+ *                quiescent state.
+ *   never_early  the guest's handler never runs while its current deadline is
+ *                in the future unless a deadline it replaced had passed since
+ *                its last interrupt (a stale interrupt, as on hardware).
+ *   host_due     the host injects only for a pending deadline that has passed.
+ *   host_asked   the host never injects when pending == 0.
+ *   once         no program(D) call gets two interrupts (ghost ids travel with
+ *                `pending`; injections coalesce in IRR as on hardware).
+ *
+ * Memory is x86-TSO: each side's stores go through a one-entry store buffer
+ * drained nondeterministically (one legal TSO behaviour, so whatever is found
+ * is real); a full fence waits for the drain; WRMSR, VM exit and VM entry are
+ * serializing, and the host lock's acquire waits for the previous holder's
+ * stores. The clock does not tick while a store is buffered or the host holds
+ * its lock: drains and host handlers take nanoseconds, deadlines are
+ * microseconds apart. The guest may be stopped anywhere in program(D).
+ *
+ * Broken variants (tests/models/test.sh), each must be caught:
+ *   -DNO_ARMED_CLEAR     expiry reads `pending` before clearing `armed`
+ *   -DNO_FENCE           neither side fences; -DNO_GUEST_FENCE and
+ *                        -DNO_HOST_FENCE drop one side's fence only
+ *   -DNO_HORIZON_MARGIN  margin 0 although a scan may be SCAN_LATE late
+ *   -DEXPIRY_NO_RECHECK  expiry injects whenever its timer fires
+ *   -DSCAN_MOVES_ARMED   the scan re-arms later or disarms without first
+ *                        retracting `armed` (loses deadlines with LAZY)
+ *   -DMSR_ARMS_PAST      the MSR handler arms a host timer for a deadline
+ *                        that has already passed instead of injecting
+ *                        (a second interrupt for one deadline)
+ *   -DMSR_KEEPS_SEEN     the MSR handler does not record D as seen: a
+ *                        later scan arms D again (a second interrupt)
+ */
+
+#ifndef FEATURES
+#define FEATURES	3
+#endif
+#define LAZY		((FEATURES & 1) != 0)
+#define HORIZON		((FEATURES & 2) != 0)
+#define DIRECT		((FEATURES & 4) != 0)
+#define SCANS		((FEATURES & 6) != 0)	/* a scanner or poller runs */
+
+#ifndef MAXT
+#define MAXT		6	/* deadlines 1..MAXT; the clock runs 0..MAXT+1 */
+#endif
+#ifndef NPROG
+#define NPROG		3	/* program(D) calls, ids 1..NPROG */
+#endif
+#define PERIOD		2	/* scan period */
+#define SCAN_LATE	1	/* a scan may run this long after its horizon */
+#ifdef NO_HORIZON_MARGIN
+#define MARGIN		0
+#else
+#define MARGIN		SCAN_LATE
+#endif
+
+#ifdef NO_FENCE
+#define NO_GUEST_FENCE
+#define NO_HOST_FENCE
+#endif
+
+#define W_ARMED		1
+#define W_HORIZON	2
+
+byte now = 0;
+
+/* The shared page as memory holds it; margin is the constant MARGIN. */
+byte pending = 0;	/* guest writes */
+byte pend_id = 0;	/* ghost: the program(D) call that stored it */
+byte armed = 0;		/* host writes */
+byte horizon = 0;	/* host writes */
+
+/* Store buffers, one entry per side. */
+bit g_sb = 0;		/* guest's store to pending in flight */
+byte g_sb_val = 0;
+byte g_sb_id = 0;
+byte h_sb = 0;		/* host's store in flight: W_ARMED or W_HORIZON */
+byte h_sb_val = 0;
+
+/* Host private state. */
+byte htimer = 0;	/* host timer deadline, 0 = off */
+byte seen = 0;		/* pending as the last expiry or scan read it */
+bit hlock = 0;		/* the vCPU's host lock */
+bit dirty = 0;		/* DIRECT: pending stored since the poller read it */
+
+/* The local APIC's IRR bit for the timer vector. */
+bit irr = 0;
+byte irr_ids = 0;	/* ghost: program(D) calls it stands for */
+byte delivered = 0;	/* ghost: program(D) calls whose interrupt was taken */
+
+/* Guest private state: its clockevent. */
+byte cur = 0;		/* deadline last programmed, 0 = stopped */
+byte cur_id = 0;
+bit got = 0;		/* an interrupt was taken at or after cur */
+#ifdef GUEST_STALE_FLAG
+bit credit = 0;		/* the guest's c->stale: reset by every interrupt */
+#else
+byte credit = 0;	/* replaced deadlines that had passed: each may still
+			 * interrupt once (a stale interrupt) */
+#endif
+byte stored = 0;	/* ghost: values ever stored to pending (DIRECT) */
+bit in_prog = 0;	/* inside program(D), IF = 0 */
+
+bit never_lost = 1;
+bit never_early = 1;
+bit host_due = 1;
+bit host_asked = 1;
+bit once = 1;
+
+#ifdef NO_GUEST_FENCE
+#define guest_fence()	skip
+#else
+#define guest_fence()	(g_sb == 0)
+#endif
+#ifdef NO_HOST_FENCE
+#define host_fence()	skip
+#else
+#define host_fence()	(h_sb == 0)
+#endif
+
+inline host_store(what, val)
+{
+	h_sb == 0 -> h_sb_val = val; h_sb = what
+}
+
+inline arm(v)
+{
+	htimer = v;
+	host_store(W_ARMED, v)
+}
+
+inline disarm()
+{
+	htimer = 0;
+	host_store(W_ARMED, 0)
+}
+
+inline inject(id)
+{
+	irr = 1;
+	irr_ids = irr_ids | (1 << id)
+}
+
+active proctype memory()
+{
+end_mem:
+	do
+	:: atomic { g_sb -> pending = g_sb_val; pend_id = g_sb_id;
+		g_sb = 0; g_sb_val = 0; g_sb_id = 0; dirty = 1 }
+	:: atomic { h_sb == W_ARMED -> armed = h_sb_val; h_sb = 0; h_sb_val = 0 }
+	:: atomic { h_sb == W_HORIZON -> horizon = h_sb_val; h_sb = 0; h_sb_val = 0 }
+	od
+}
+
+active proctype clock()
+{
+end_clock:
+	do
+	:: atomic {
+		!hlock && !g_sb && h_sb == 0 &&
+		!(htimer != 0 && htimer <= now) &&
+		!(HORIZON && horizon != 0 && now >= horizon + SCAN_LATE) &&
+		!(DIRECT && dirty) ->
+		never_lost = (in_prog || cur == 0 || cur > now || got || irr);
+		assert(never_lost);
+		if
+		:: now <= MAXT -> now++
+		:: else		/* end of time: quiescent states still checked */
+		fi }
+	od
+}
+
+active proctype host()
+{
+	byte P, Pid;
+
+end_host:
+	do
+	:: atomic { !hlock && h_sb == 0 && htimer != 0 && htimer <= now ->
+		hlock = 1; htimer = 0 }
+		/* expiry */
+#ifndef NO_ARMED_CLEAR
+		host_store(W_ARMED, 0);
+		host_fence();
+#endif
+		atomic { P = pending; Pid = pend_id }
+		seen = P;
+		if
+#ifdef EXPIRY_NO_RECHECK
+		:: true ->
+#else
+		:: P != 0 && P <= now ->
+#endif
+#ifdef NO_ARMED_CLEAR
+			host_store(W_ARMED, 0);
+#endif
+			atomic {
+				host_asked = (P != 0);
+				assert(host_asked);
+				host_due = (P <= now);
+				assert(host_due);
+				inject(Pid) }
+		:: P != 0 && P > now ->
+			arm(P)		/* re-armed without exit */
+		:: P == 0 ->
+#ifdef NO_ARMED_CLEAR
+			host_store(W_ARMED, 0);
+#endif
+			skip		/* dropped */
+		fi;
+		atomic { P = 0; Pid = 0; hlock = 0 }
+
+	:: atomic { SCANS && !hlock && h_sb == 0 -> hlock = 1 }
+		/* scan */
+		host_store(W_HORIZON, now + PERIOD);
+		host_fence();
+		atomic { P = pending; dirty = 0 }
+		if
+		:: P != seen ->
+#ifndef SCAN_MOVES_ARMED
+			/*
+			 * Moving the timer later or off breaks the promise a
+			 * published `armed` makes: retract it first, as expiry
+			 * does, and read pending again after the fence.
+			 */
+			if
+			:: LAZY && (P == 0 || htimer == 0 || P > htimer) ->
+				host_store(W_ARMED, 0);
+				host_fence();
+				atomic { P = pending; dirty = 0 }
+			:: else
+			fi;
+#endif
+			seen = P;
+			if
+			:: P == 0 -> disarm()
+			:: else -> arm(P)
+			fi
+		:: else
+		fi;
+		atomic { P = 0; hlock = 0 }
+	od
+}
+
+active proctype guest()
+{
+	byte n = 0;
+	byte D, A, H;
+	bit noexit;
+
+end_guest:
+	do
+	:: atomic { irr && !in_prog ->		/* the timer interrupt handler */
+		if
+		:: cur == 0 || now < cur ->	/* nothing due: stale or early */
+			never_early = (credit > 0);
+			assert(never_early);
+#ifdef GUEST_STALE_FLAG
+		:: else
+		fi;
+		credit = 0;
+#else
+			credit--
+		:: else
+		fi;
+#endif
+		once = ((irr_ids & delivered) == 0);
+		assert(once);
+		delivered = delivered | irr_ids;
+		irr = 0; irr_ids = 0;
+		if
+		:: cur != 0 && cur <= now -> got = 1
+		:: else
+		fi }
+
+	:: atomic { n < NPROG && !in_prog && !g_sb ->	/* program(D) */
+		select (D : 0 .. MAXT);
+		if	/* DIRECT: a passed value is never stored again */
+		:: DIRECT && D != 0 && D <= now && (stored & (1 << D)) -> D = 0
+		:: else
+		fi;
+		stored = stored | (1 << D);
+		if
+		:: cur != 0 && cur <= now -> credit++
+		:: else
+		fi;
+		n++;
+		cur = D; cur_id = n; got = 0; in_prog = 1;
+		g_sb_val = D; g_sb_id = n; g_sb = 1 }	/* page.pending = D */
+		if
+		:: DIRECT || D == 0 -> skip		/* no exit */
+		:: else ->
+			guest_fence();
+			A = armed;
+			H = horizon;
+			noexit =
+#ifndef PAST_MAY_SKIP
+				 D > now &&	/* rdtsc: a passed deadline exits */
+#endif
+				 ((LAZY && A != 0 && D >= A) ||
+				  (HORIZON && H != 0 && D >= H + MARGIN));
+			if
+			:: !noexit ->
+				/*
+				 * wrmsr TSC_DEADLINE: a VM exit; the host's MSR
+				 * handler runs under the host lock, the guest
+				 * waits. Past deadlines are injected at once, so
+				 * they coalesce in IRR with an expiry that read
+				 * the same pending (the guest has IF = 0).
+				 */
+				atomic { !hlock && h_sb == 0 && !g_sb ->
+#ifndef MSR_KEEPS_SEEN
+					seen = D;
+#endif
+#ifndef MSR_ARMS_PAST
+					if
+					:: D <= now ->
+						htimer = 0; armed = 0;
+						inject(cur_id)
+					:: else ->
+#endif
+						htimer = D; armed = D
+#ifndef MSR_ARMS_PAST
+					fi
+#endif
+				}
+			:: else
+			fi
+		fi;
+		atomic { A = 0; H = 0; noexit = 0; D = 0; in_prog = 0 }
+	od
+}
