@@ -28,7 +28,7 @@ HOST_SRCS := $(wildcard src/*.c src/kvm/*.c src/machine/*.c src/timer/*.c src/be
 HOST_OBJS := $(HOST_SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/src/cli/main.o,$(HOST_OBJS))
 
-GUEST_SRCS := $(wildcard guest/arch/x86/*.S guest/arch/x86/*.c guest/kernel/*.c \
+GUEST_SRCS := $(wildcard guest/arch/x86/*.S guest/arch/x86/*.c guest/kernel/*.c guest/pv/*.c \
 	guest/workloads/*.c)
 GUEST_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(GUEST_SRCS)))
 

@@ -57,8 +57,8 @@ void clockevent_init(void)
 }
 
 /*
- * Masking also zeroes the deadline, as Linux's lapic_timer_shutdown() does
- * (AMD erratum 411): a VMM that owns the TSC-deadline MSR but cannot see
+ * Masking also zeroes the deadline (first), as Linux's lapic_timer_shutdown()
+ * does (AMD erratum 411): a VMM that owns the TSC-deadline MSR but cannot see
  * x2APIC LVTT writes (docs/pv-abi.md, "LVTT") then learns of the mask at
  * that write, and a deadline armed before the mask cannot fire through it.
  */
@@ -66,9 +66,9 @@ void clockevent_mask(bool masked)
 {
 	struct cpu *c = this_cpu();
 
-	lvtt_write(masked);
 	if (masked && c->lapic_mode == VTIMER_LAPIC_DEADLINE)
 		clockevent_program(0);
+	lvtt_write(masked);
 }
 
 void clockevent_program(uint64_t deadline)
@@ -127,6 +127,5 @@ void clockevent_set_mode(uint32_t mode)
 	}
 	c->lapic_mode = mode;
 	clockevent_init();
-	c->programmed = 0;
-	timer_expire(rdtsc());
+	timer_reprogram();
 }

@@ -43,13 +43,13 @@ struct cpu {
 	struct ktimer tick;		/* nohz tick */
 	bool tick_on;
 	bool in_expire;			/* defer reprogramming to the end of expiry */
+	bool force_program;		/* timer_reprogram(): program even if unchanged */
 	struct ktimer sleep;		/* the task's sleep timer */
 	volatile bool woken;
 	struct ktimer lat;		/* latency workload timer */
 	uint64_t lat_delta, lat_count;
 	volatile bool lat_done;
 	struct ktimer probe;		/* masked-LVTT test timer */
-	uint64_t irqs_before;
 	struct vtimer_ucall *ucall;
 	uint32_t lapic_mode;		/* enum vtimer_lapic_mode in force */
 	uint32_t lvtt;			/* last LVTT written (mirrored to the PV page) */
@@ -104,6 +104,7 @@ long pv_abi_check(void);
 void timer_add(struct ktimer *t, uint64_t deadline);
 void timer_del(struct ktimer *t);
 void timer_expire(uint64_t now);
+void timer_reprogram(void);
 void tick_start(void);
 void tick_stop(void);
 void idle_wait(volatile bool *cond);
@@ -113,7 +114,7 @@ enum {
 	SYS_EXIT = 1,		/* a0: status */
 	SYS_SLEEP_UNTIL,	/* a0: absolute guest TSC */
 	SYS_LATENCY,		/* a0: count, a1: delta (TSC), a2: enum vtimer_wait */
-	SYS_MASK_TEST,		/* a0: delta (TSC): arm with LVTT masked, returns irqs seen */
+	SYS_MASK_TEST,		/* a0: delta (TSC): mask, arm, return deadline; 0: unmask */
 	SYS_PV,			/* a0: 1 enable, 0 disable the PV page; returns 1 if on */
 	SYS_LAPIC_MODE,		/* a0: enum vtimer_lapic_mode */
 	SYS_PV_ABI,		/* check the enable MSR's #GP rules; returns failures */

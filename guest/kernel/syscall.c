@@ -64,32 +64,26 @@ static void probe_fn(struct ktimer *t, uint64_t now)
 	(void)now;
 }
 
-/* Masked LVTT: a0 = delta arms a timer with LVTT masked; a0 = 0 ends the
- * window and returns the LAPIC timer interrupts taken while masked. */
+/*
+ * Masked LVTT: a0 = delta masks LVTT and arms a timer delta ahead, returning
+ * its deadline; a0 = 0 unmasks and re-programs the queue. The task counts
+ * interrupts itself (they are in its result record).
+ */
 static long mask_test(uint64_t delta)
 {
 	struct cpu *c = this_cpu();
 
 	if (delta) {
-		c->irqs_before = c->res->c.interrupts;
 		clockevent_mask(true);
 		c->probe.fn = probe_fn;
 		timer_add(&c->probe, rdtsc() + delta);
-		return 0;
+		return c->probe.deadline;
 	}
 	timer_del(&c->probe);
 	clockevent_mask(false);
 	/* Whatever expired while masked is gone: program the queue afresh. */
-	c->programmed = 0;
-	timer_expire(rdtsc());
-	return c->res->c.interrupts - c->irqs_before;
-}
-
-/* Re-program the queue's head through whichever path is now in force. */
-static void c_reprogram(void)
-{
-	this_cpu()->programmed = 0;
-	timer_expire(rdtsc());
+	timer_reprogram();
+	return 0;
 }
 
 /* PV page off or on in the middle of a run. */
@@ -99,7 +93,7 @@ static long pv_switch(long on)
 		pv_enable();
 	else
 		pv_disable();
-	c_reprogram();
+	timer_reprogram();
 	return this_cpu()->pv != NULL;
 }
 
@@ -120,7 +114,7 @@ long syscall_dispatch(long a0, long a1, long a2, long nr)
 	case SYS_PV_ABI: {
 		long bad = pv_abi_check();
 
-		c_reprogram();
+		timer_reprogram();
 		return bad;
 	}
 	case SYS_LAPIC_MODE:

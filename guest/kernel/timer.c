@@ -12,8 +12,24 @@ static void reprogram(struct cpu *c)
 {
 	uint64_t head = c->queue ? c->queue->deadline : 0;
 
-	if (!c->in_expire && head != c->programmed)
+	if (!c->in_expire && (head != c->programmed || c->force_program)) {
+		c->force_program = false;
 		clockevent_program(head);
+	}
+}
+
+/*
+ * Program the queue's head again even if it has not changed: the path to the
+ * timer changed under it (PV page on/off, LVTT mask or mode). `programmed`
+ * is kept, so clockevent_program() can still tell a replaced deadline that
+ * had passed (stale interrupt) from an early one.
+ */
+void timer_reprogram(void)
+{
+	struct cpu *c = this_cpu();
+
+	c->force_program = true;
+	timer_expire(rdtsc());
 }
 
 static void unlink(struct cpu *c, struct ktimer *t)
@@ -75,14 +91,15 @@ void timer_interrupt(void)
 	uint64_t now = rdtsc();
 
 	c->res->c.interrupts++;
-	if (now < c->programmed) {
-		if (c->stale)
-			c->res->c.stale++;
-		else
-			c->res->c.early++;
+	if (now >= c->programmed)
+		c->programmed = 0;	/* a fired deadline is disarmed (SDM 11.5.4.1) */
+	else if (c->stale)
+		c->res->c.stale++;	/* a replaced deadline's: ours is still armed */
+	else {
+		c->res->c.early++;
+		c->programmed = 0;
 	}
 	c->stale = false;
-	c->programmed = 0;	/* a fired deadline is disarmed (SDM 11.5.4.1) */
 	timer_expire(now);
 	wrmsr(MSR_X2APIC_EOI, 0);
 }

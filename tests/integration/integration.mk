@@ -1,10 +1,9 @@
 # SPDX-License-Identifier: MIT
-# Guest integration tests: a cmocka program that drives build/vtimer.
-INTEG_BIN := $(BUILD)/tests/integration/test_guest
-TEST_BINS += $(INTEG_BIN)
+# Guest integration tests: cmocka programs that drive build/vtimer.
+INTEG_BINS := $(BUILD)/tests/integration/test_guest $(BUILD)/tests/integration/test_modes
+TEST_BINS += $(INTEG_BINS)
 
-$(INTEG_BIN): tests/integration/test_guest.c tests/integration/harness.c \
+$(BUILD)/tests/integration/test_%: tests/integration/test_%.c tests/integration/harness.c \
 		tests/integration/harness.h
 	@mkdir -p $(dir $@)
-	$(call say,CC,$@)$(CC) $(HOST_CFLAGS) -o $@ tests/integration/test_guest.c \
-		tests/integration/harness.c -lcmocka -ljansson
+	$(call say,CC,$@)$(CC) $(HOST_CFLAGS) -o $@ $< tests/integration/harness.c -lcmocka -ljansson

@@ -18,8 +18,8 @@
  *                safety property; at the end of time it is checked in every
  *                quiescent state.
  *   never_early  the guest's handler never runs while its current deadline is
- *                in the future unless a deadline it replaced had passed since
- *                its last interrupt (a stale interrupt, as on hardware).
+ *                in the future (or stopped) unless it is a stale interrupt:
+ *                each deadline replaced after it had passed licenses one.
  *   host_due     the host injects only for a pending deadline that has passed.
  *   host_asked   the host never injects when pending == 0.
  *   once         no program(D) call gets two interrupts (ghost ids travel with
@@ -46,6 +46,14 @@
  *                        (a second interrupt for one deadline)
  *   -DMSR_KEEPS_SEEN     the MSR handler does not record D as seen: a
  *                        later scan arms D again (a second interrupt)
+ *   -DPAST_MAY_SKIP      the guest may skip the MSR for a passed deadline:
+ *                        a stale horizon hides a re-stored, served value
+ *   -DGUEST_STALE_FLAG   the guest's stale bookkeeping is one flag cleared
+ *                        by every interrupt: a stale interrupt looks early
+ *   -DNO_HOST_ASSERTS    leaves the host-side assertions out, so a host bug
+ *                        must show in what the guest sees
+ * Not in test.sh: -DMSR_DEDUP_SEEN -DMSR_ARMS_PAST (an MSR exit for the value
+ * the host last acted on is ignored) loses a re-stored, already served value.
  */
 
 #ifndef FEATURES
@@ -124,14 +132,31 @@ bit host_asked = 1;
 bit once = 1;
 
 #ifdef NO_GUEST_FENCE
-#define guest_fence()	skip
+#define guest_fence()	true
 #else
 #define guest_fence()	(g_sb == 0)
 #endif
 #ifdef NO_HOST_FENCE
-#define host_fence()	skip
+#define host_fence()	true
 #else
 #define host_fence()	(h_sb == 0)
+#endif
+
+/* The guest's test: may it skip the MSR write for D? */
+#ifdef PAST_MAY_SKIP
+#define NOT_PAST(d)	true
+#else
+#define NOT_PAST(d)	(d > now)	/* rdtsc: a passed deadline exits */
+#endif
+#define NOEXIT(d, a, h)	(NOT_PAST(d) && \
+			 ((LAZY && a != 0 && d >= a) || \
+			  (HORIZON && h != 0 && d >= h + MARGIN)))
+
+/* Must the scan retract `armed` before acting on pending P? */
+#ifdef SCAN_MOVES_ARMED
+#define RETRACT(p)	false
+#else
+#define RETRACT(p)	(LAZY && (p == 0 || htimer == 0 || p > htimer))
 #endif
 
 inline host_store(what, val)
@@ -189,18 +214,18 @@ end_clock:
 active proctype host()
 {
 	byte P, Pid;
+	bit retract;
 
 end_host:
 	do
 	:: atomic { !hlock && h_sb == 0 && htimer != 0 && htimer <= now ->
-		hlock = 1; htimer = 0 }
-		/* expiry */
+		hlock = 1; htimer = 0;		/* the timer fired: expiry */
 #ifndef NO_ARMED_CLEAR
-		host_store(W_ARMED, 0);
-		host_fence();
+		host_store(W_ARMED, 0)
 #endif
-		atomic { P = pending; Pid = pend_id }
-		seen = P;
+	}
+		atomic { host_fence() ->
+		P = pending; Pid = pend_id; seen = P;
 		if
 #ifdef EXPIRY_NO_RECHECK
 		:: true ->
@@ -210,12 +235,13 @@ end_host:
 #ifdef NO_ARMED_CLEAR
 			host_store(W_ARMED, 0);
 #endif
-			atomic {
-				host_asked = (P != 0);
-				assert(host_asked);
-				host_due = (P <= now);
-				assert(host_due);
-				inject(Pid) }
+#ifndef NO_HOST_ASSERTS
+			host_asked = (P != 0);
+			assert(host_asked);
+			host_due = (P <= now);
+			assert(host_due);
+#endif
+			inject(Pid)
 		:: P != 0 && P > now ->
 			arm(P)		/* re-armed without exit */
 		:: P == 0 ->
@@ -224,37 +250,45 @@ end_host:
 #endif
 			skip		/* dropped */
 		fi;
-		atomic { P = 0; Pid = 0; hlock = 0 }
+		P = 0; Pid = 0; hlock = 0 }
 
-	:: atomic { SCANS && !hlock && h_sb == 0 -> hlock = 1 }
-		/* scan */
-		host_store(W_HORIZON, now + PERIOD);
-		host_fence();
-		atomic { P = pending; dirty = 0 }
+	:: atomic { SCANS && !hlock && h_sb == 0 ->
+		hlock = 1;			/* scan */
+		host_store(W_HORIZON, now + PERIOD) }
+		atomic { host_fence() ->
+		P = pending; dirty = 0;
 		if
-		:: P != seen ->
-#ifndef SCAN_MOVES_ARMED
+		:: P == seen
+		:: P != seen && RETRACT(P) ->
 			/*
 			 * Moving the timer later or off breaks the promise a
 			 * published `armed` makes: retract it first, as expiry
 			 * does, and read pending again after the fence.
 			 */
-			if
-			:: LAZY && (P == 0 || htimer == 0 || P > htimer) ->
-				host_store(W_ARMED, 0);
-				host_fence();
-				atomic { P = pending; dirty = 0 }
-			:: else
-			fi;
-#endif
+			host_store(W_ARMED, 0);
+			retract = 1
+		:: P != seen && !RETRACT(P) ->
 			seen = P;
 			if
 			:: P == 0 -> disarm()
 			:: else -> arm(P)
 			fi
-		:: else
 		fi;
-		atomic { P = 0; hlock = 0 }
+		if
+		:: !retract -> P = 0; hlock = 0
+		:: else
+		fi }
+		if
+		:: retract ->
+			atomic { host_fence() ->
+			P = pending; dirty = 0; seen = P;
+			if
+			:: P == 0 -> disarm()
+			:: else -> arm(P)
+			fi;
+			P = 0; retract = 0; hlock = 0 }
+		:: else
+		fi
 	od
 }
 
@@ -262,7 +296,6 @@ active proctype guest()
 {
 	byte n = 0;
 	byte D, A, H;
-	bit noexit;
 
 end_guest:
 	do
@@ -289,7 +322,7 @@ end_guest:
 		:: else
 		fi }
 
-	:: atomic { n < NPROG && !in_prog && !g_sb ->	/* program(D) */
+	:: atomic { n < NPROG && !in_prog && !g_sb ->	/* program(D), IF = 0 */
 		select (D : 0 .. MAXT);
 		if	/* DIRECT: a passed value is never stored again */
 		:: DIRECT && D != 0 && D <= now && (stored & (1 << D)) -> D = 0
@@ -301,22 +334,23 @@ end_guest:
 		:: else
 		fi;
 		n++;
-		cur = D; cur_id = n; got = 0; in_prog = 1;
-		g_sb_val = D; g_sb_id = n; g_sb = 1 }	/* page.pending = D */
+		cur = D; cur_id = n; got = 0;
+		g_sb_val = D; g_sb_id = n; g_sb = 1;	/* page.pending = D */
 		if
-		:: DIRECT || D == 0 -> skip		/* no exit */
-		:: else ->
-			guest_fence();
-			A = armed;
-			H = horizon;
-			noexit =
-#ifndef PAST_MAY_SKIP
-				 D > now &&	/* rdtsc: a passed deadline exits */
-#endif
-				 ((LAZY && A != 0 && D >= A) ||
-				  (HORIZON && H != 0 && D >= H + MARGIN));
+		:: DIRECT || D == 0 -> D = 0		/* no exit, done */
+		:: else -> in_prog = 1
+		fi }
+		if
+		:: in_prog ->
+			atomic { guest_fence() -> A = armed }
+			atomic {
+				H = horizon;
+				if
+				:: NOEXIT(D, A, H) -> A = 0; H = 0; D = 0; in_prog = 0
+				:: else
+				fi }
 			if
-			:: !noexit ->
+			:: in_prog ->
 				/*
 				 * wrmsr TSC_DEADLINE: a VM exit; the host's MSR
 				 * handler runs under the host lock, the guest
@@ -325,6 +359,12 @@ end_guest:
 				 * the same pending (the guest has IF = 0).
 				 */
 				atomic { !hlock && h_sb == 0 && !g_sb ->
+#ifdef MSR_DEDUP_SEEN
+					if
+					:: D == seen -> goto msr_done
+					:: else
+					fi;
+#endif
 #ifndef MSR_KEEPS_SEEN
 					seen = D;
 #endif
@@ -337,12 +377,13 @@ end_guest:
 #endif
 						htimer = D; armed = D
 #ifndef MSR_ARMS_PAST
-					fi
+					fi;
 #endif
-				}
+msr_done:
+					A = 0; H = 0; D = 0; in_prog = 0 }
 			:: else
 			fi
-		fi;
-		atomic { A = 0; H = 0; noexit = 0; D = 0; in_prog = 0 }
+		:: else
+		fi
 	od
 }

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Model checks with spin (TAP). Each model must verify clean, and its
-# deliberately broken variant (-DBROKEN) must be caught, so a model that
-# checks nothing cannot pass.
+# deliberately broken variants (-DBROKEN, -DNO_FENCE, ...) must be caught, so
+# a model that checks nothing cannot pass. A variant may name the assertion
+# that must catch it (caught:NAME), so each property is shown able to fail.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 if ! command -v spin >/dev/null 2>&1; then
@@ -13,9 +14,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 n=0
 fail=0
-echo "1..4"
+echo "1..23"
 
-# check MODEL SPIN_DEFINE CC_DEFINE EXPECT(clean|caught) WHAT [pan flags]
+# check MODEL SPIN_DEFINES CC_DEFINE EXPECT(clean|caught[:ASSERTION]) WHAT [pan flags]
 # Safety runs compile pan with -DNOCLAIM so invalid end states (deadlocks) and
 # assertions are checked; liveness runs keep the LTL claim and use -a -f.
 check() {
@@ -35,8 +36,17 @@ check() {
 		fail=1
 	elif [ "$expect" = clean ] && [ "$errs" = 0 ]; then
 		echo "ok $n - $what"
-	elif [ "$expect" = caught ] && [ "$errs" != 0 ]; then
-		echo "ok $n - $what (spin found $errs error(s), as it must)"
+	elif [ "${expect%%:*}" = caught ] && [ "$errs" != 0 ]; then
+		want=${expect#caught}
+		want=${want#:}
+		if [ -n "$want" ] &&
+		    ! grep -q "assertion violated $want " "$d/pan.log"; then
+			echo "not ok $n - $what: caught, but not by $want"
+			sed 's/^/# /' "$d/pan.log" | head -20
+			fail=1
+		else
+			echo "ok $n - $what (spin found $errs error(s), as it must)"
+		fi
 	else
 		echo "not ok $n - $what: errors=$errs, expected $expect"
 		sed 's/^/# /' "$d/pan.log" | head -20
@@ -48,4 +58,46 @@ check idle.pml "" -DNOCLAIM clean "idle: sti;hlt wait never loses a wake-up (saf
 check idle.pml "" "" clean "idle: every sleep finishes (liveness, weak fairness)" -a -f
 check idle.pml -DBROKEN -DNOCLAIM caught "idle: sti;check;hlt loses a wake-up (safety)"
 check idle.pml -DBROKEN "" caught "idle: sti;check;hlt never finishes (liveness)" -a -f
+
+# The PV timer protocol (lazy.pml): one guest vCPU against the host, x86-TSO.
+# FEATURES: 1 lazy, 2 pvtimer (horizon), 3 hybrid, 4 direct.
+L=lazy.pml
+check $L "-DFEATURES=1 -DNPROG=4" -DNOCLAIM clean \
+	"pv lazy: never lost, early, doubled or unasked (4 deadlines)"
+check $L -DFEATURES=2 -DNOCLAIM clean \
+	"pv horizon: never lost, early, doubled or unasked"
+check $L -DFEATURES=3 -DNOCLAIM clean \
+	"pv hybrid (lazy+horizon): never lost, early, doubled or unasked"
+check $L -DFEATURES=4 -DNOCLAIM clean \
+	"pv direct (polling host): never lost, early, doubled or unasked"
+check $L "-DFEATURES=1 -DNO_ARMED_CLEAR" -DNOCLAIM caught:never_lost \
+	"pv lazy: expiry reading pending before clearing armed loses a deadline"
+check $L "-DFEATURES=3 -DNO_ARMED_CLEAR" -DNOCLAIM caught:never_lost \
+	"pv hybrid: expiry reading pending before clearing armed loses a deadline"
+check $L "-DFEATURES=1 -DNO_FENCE" -DNOCLAIM caught:never_lost \
+	"pv lazy: store-load without fences loses a deadline"
+check $L "-DFEATURES=1 -DNO_GUEST_FENCE" -DNOCLAIM caught:never_lost \
+	"pv lazy: the guest's fence is needed"
+check $L "-DFEATURES=1 -DNO_HOST_FENCE" -DNOCLAIM caught:never_lost \
+	"pv lazy: the host's fence is needed"
+check $L "-DFEATURES=2 -DNO_GUEST_FENCE" -DNOCLAIM caught:never_lost \
+	"pv horizon: the guest's fence is needed"
+check $L "-DFEATURES=2 -DNO_HOST_FENCE" -DNOCLAIM caught:never_lost \
+	"pv horizon: the scan's fence is needed"
+check $L "-DFEATURES=2 -DNO_HORIZON_MARGIN" -DNOCLAIM caught:never_lost \
+	"pv horizon: margin 0 with a late scanner loses a deadline"
+check $L "-DFEATURES=3 -DSCAN_MOVES_ARMED" -DNOCLAIM caught:never_lost \
+	"pv hybrid: a scan moving the timer later without retracting armed loses a deadline"
+check $L "-DFEATURES=2 -DPAST_MAY_SKIP" -DNOCLAIM caught:never_lost \
+	"pv horizon: skipping the MSR for a passed deadline can lose it"
+check $L "-DFEATURES=1 -DEXPIRY_NO_RECHECK" -DNOCLAIM caught:host_asked \
+	"pv lazy: an expiry that does not re-read pending injects unasked"
+check $L "-DFEATURES=3 -DEXPIRY_NO_RECHECK -DNO_HOST_ASSERTS" -DNOCLAIM \
+	caught:never_early "pv hybrid: the guest sees that expiry's early interrupt"
+check $L "-DFEATURES=1 -DMSR_ARMS_PAST" -DNOCLAIM caught:once \
+	"pv lazy: arming a passed deadline from the MSR exit interrupts twice"
+check $L "-DFEATURES=2 -DMSR_KEEPS_SEEN" -DNOCLAIM caught:once \
+	"pv horizon: an MSR exit not recorded as seen is armed again by the scan"
+check $L "-DFEATURES=3 -DGUEST_STALE_FLAG" -DNOCLAIM caught:never_early \
+	"pv hybrid: a one-bit stale flag miscounts a stale interrupt as early"
 exit $fail
