@@ -89,10 +89,14 @@ int timer_axis_parse(const char *axis, const char *val, struct timer_mode *m)
 			us = strtoull(val + 5, &end, 10);
 			if (isdigit((unsigned char)val[5]) && !errno && us > 0 &&
 			    us <= UINT64_MAX / 1000) {
-				m->discover = DISCOVER_SCAN;
-				m->scan_ns = us * 1000;
-				m->look_ns = 0;
-				i = parse_look(end, m);
+				struct timer_mode t = *m;
+
+				t.discover = DISCOVER_SCAN;
+				t.scan_ns = us * 1000;
+				t.look_ns = 0;
+				i = parse_look(end, &t);
+				if (i == 0)
+					*m = t;
 			}
 		} else {
 			i = lookup(discover_names, ARRAY_SIZE(discover_names), val);

@@ -144,11 +144,26 @@ static void test_axis_scan_period(void **state)
 	assert_true(m.scan_ns == 18446744073709551000ULL);
 }
 
+static void test_axis_scan_look(void **state)
+{
+	struct timer_mode m = preset("hybrid");
+
+	assert_int_equal(m.scan_ns, 250000);
+	assert_int_equal(m.look_ns, 20000);
+	assert_int_equal(timer_axis_parse("discover", "scan:100,look:10", &m), 0);
+	assert_int_equal(m.scan_ns, 100000);
+	assert_int_equal(m.look_ns, 10000);
+	assert_int_equal(timer_axis_parse("discover", "scan:300", &m), 0);
+	assert_int_equal(m.look_ns, 0);	/* a plain scan drops the look-ahead */
+}
+
 static void test_axis_scan_bad(void **state)
 {
 	static const char *const bad[] = {
 		"scan", "scan:", "scan:x", "scan:0", "scan:10x", "scan:-5", "scan:+5",
 		"scan: 5", "scan:99999999999999999999", "scan:18446744073709552",
+		"scan:250,look:", "scan:250,look:0", "scan:250,look:250", "scan:250,look:x",
+		"scan:250,peek:20", "scan:250,look:20x",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -215,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_axis_deliver),
 		cmocka_unit_test(test_axis_discover),
 		cmocka_unit_test(test_axis_scan_period),
+		cmocka_unit_test(test_axis_scan_look),
 		cmocka_unit_test(test_axis_scan_bad),
 		cmocka_unit_test(test_check_presets),
 		cmocka_unit_test(test_check_custom),
