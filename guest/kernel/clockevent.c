@@ -112,7 +112,7 @@ void clockevent_program(uint64_t deadline)
 	 * write was exiting): legitimate, so counted as stale, not early.
 	 */
 	if (old && old <= rdtsc_ordered())
-		c->stale = true;
+		c->stale++;
 }
 
 /* LVTT mode switch at run time: stop the old mode, start the new, re-program. */

@@ -39,7 +39,7 @@ struct cpu {
 	int64_t *samples;		/* host-visible sample row */
 	struct ktimer *queue;		/* sorted by deadline */
 	uint64_t programmed;		/* deadline in the clockevent, 0 = none */
-	bool stale;			/* a passed deadline was replaced (see abi.h) */
+	uint32_t stale;			/* passed deadlines replaced, interrupts owed (abi.h) */
 	struct ktimer tick;		/* nohz tick */
 	bool tick_on;
 	bool in_expire;			/* defer reprogramming to the end of expiry */

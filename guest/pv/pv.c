@@ -99,6 +99,10 @@ bool pv_program(struct cpu *c, uint64_t d)
 	__asm__ volatile("mfence" ::: "memory");	/* pending visible before we look */
 	if (!d || (f & VTIMER_F_DIRECT))
 		goto no_exit;
+	/* A deadline already due always exits: the host may have served this
+	 * value before and would not look at it again (pv-abi.md, guest rule). */
+	if (d <= rdtsc())
+		return true;
 	armed = *(volatile uint64_t *)&p->armed;
 	horizon = *(volatile uint64_t *)&p->horizon;
 	if ((f & VTIMER_F_LAZY) && armed && d >= armed)

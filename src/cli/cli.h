@@ -6,6 +6,7 @@
 
 int cmd_run(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 /* Parses a decimal option value in [lo, hi]; -1 with a one-line error. */
 int parse_u64(const char *opt, const char *s, unsigned long long lo, unsigned long long hi,
 	      unsigned long long *out);

@@ -13,6 +13,7 @@ static const struct {
 	const char *help;
 } commands[] = {
 	{ "run", cmd_run, "boot the guest and run one workload under one timer mode" },
+	{ "bench", cmd_bench, "run the timer modes side by side and print one table" },
 	{ "probe", cmd_probe, "report what this host's KVM offers for timer virtualization" },
 };
 

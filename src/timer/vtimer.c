@@ -181,12 +181,25 @@ void vt_scan(struct vcpu_timer *vt, uint64_t horizon, uint64_t margin)
 	p = pv_load(&vt->page->pending);
 	if (p == vt->seen)
 		return;
+	/*
+	 * Moving the timer later (or off) under LAZY: a guest that still reads
+	 * the old `armed` would skip the MSR for a deadline between the two.
+	 * Retract `armed` first, fence, and act on what `pending` says then
+	 * (pv-abi.md 5.3; tests/models/lazy.pml -DSCAN_MOVES_ARMED).
+	 */
+	if ((vt->eng->features & VTIMER_F_LAZY) && (!p || !vt->deadline || p > vt->deadline)) {
+		pv_store(&vt->page->armed, 0);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		p = pv_load(&vt->page->pending);
+	}
 	vt->seen = p;
 	vt->st.discovered++;
 	if (!p)
 		vt_disarm(vt);
 	else if (p != vt->deadline)
 		vt_arm(vt, p);
+	else
+		set_armed(vt, p);	/* unchanged timer: publish it again after the retraction */
 }
 
 static void read_lvtt(struct vcpu_timer *vt)
@@ -254,28 +267,30 @@ int vt_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val)
 		vt->st.msr_exits++;
 		if (!vt->page)
 			read_lvtt(vt);
-		/*
-		 * With the page on, the write says "look at pending now". A value
-		 * the host already acted on (a scan or look raced this exit) is
-		 * not armed again: that would inject it twice.
-		 */
-		if (vt->page && val && val == vt->seen)
-			goto out;
 		if (vt->page)
 			vt->seen = val;
 		/* Outside TSC-deadline mode the write is ignored (SDM 11.5.4.1). */
-		if (!vt->page && (vt->lvtt & LVTT_MODE_MASK) != LVTT_MODE_DEADLINE)
+		if (!vt->page && (vt->lvtt & LVTT_MODE_MASK) != LVTT_MODE_DEADLINE) {
 			vt_disarm(vt);
-		else if (val)
+		} else if (!val) {
+			vt_disarm(vt);
+		} else if (val <= host_to_guest_tsc(&vt->tsc, rdtsc())) {
+			/*
+			 * Already due: inject now rather than arm a timer. If an
+			 * expiry or scan raced this exit and injected the same
+			 * deadline, the two meet in the IRR while the vCPU is out
+			 * of the guest, so it sees one interrupt (pv-abi.md 5.1).
+			 */
+			vt_disarm(vt);
+			inject(vt);
+		} else {
 			vt_arm(vt, val);
-		else
-			vt_disarm(vt);
+		}
 	} else if (msr == MSR_VTIMER_PV) {
 		gp = pv_msr_write(vt, val);
 	} else {
 		gp = 1;	/* an MSR KVM does not know: #GP, as KVM does */
 	}
-out:
 	pthread_mutex_unlock(&vt->lock);
 	return gp;
 }
