@@ -55,6 +55,7 @@ struct cpu {
 	uint32_t lvtt;			/* last LVTT written (mirrored to the PV page) */
 	struct vtimer_pv_page *pv;	/* enabled PV page, or NULL */
 	uint32_t pv_features;
+	uint64_t pv_prev;		/* last nonzero deadline stored in pending */
 	uint64_t gdt[7];
 	struct tss tss;
 	uint8_t kstack[8192] __attribute__((aligned(16)));

@@ -91,10 +91,12 @@ bool pv_program(struct cpu *c, uint64_t d)
 	uint32_t f = c->pv_features;
 	uint64_t armed, horizon;
 
-	/* The host acts on each distinct value once: re-arming the value it
-	 * already delivered must change it (one cycle later is harmless). */
-	if (d && d == *(volatile uint64_t *)&p->pending)
+	/* The host acts on changes of pending: a deadline equal to the last one
+	 * stored must differ to be seen (one cycle later is harmless). */
+	if (d && d == c->pv_prev)
 		d++;
+	if (d)
+		c->pv_prev = d;
 	*(volatile uint64_t *)&p->pending = d;
 	__asm__ volatile("mfence" ::: "memory");	/* pending visible before we look */
 	if (!d || (f & VTIMER_F_DIRECT))
