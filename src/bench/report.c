@@ -189,7 +189,8 @@ static json_t *run_json(const struct run_report *r)
 	json_object_set_new(run, "error", json_string(r->error));
 	json_object_set_new(run, "wall_s", json_real(r->wall_s));
 	json_object_set_new(run, "scan_ns", json_integer(c->mode.scan_ns));
-	json_object_set_new(run, "look_ns", json_integer(c->mode.look_ns));
+	json_object_set_new(run, "look_ns", json_integer(r->look_ns));
+	json_object_set_new(run, "housekeeping_cpu", json_integer(r->hk_cpu));
 	json_object_set_new(json_object_get(run, "host"), "housekeeping_cpu_ns",
 			    json_integer(r->hk_cpu_ns));
 	json_object_set_new(json_object_get(run, "host"), "scans", json_integer(r->hk_scans));

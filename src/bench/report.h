@@ -31,6 +31,7 @@ struct run_config {
 	const char *kernel;		/* multiboot kernel instead of the vtimer guest */
 	const char *append;
 	int hk_cpu;			/* --housekeeping-cpu, -1 = unpinned */
+	int pin;			/* --pin: 1 on, 0 off, -1 auto (housekeeping + a free CPU) */
 };
 
 struct vcpu_report {
@@ -57,6 +58,8 @@ struct run_report {
 	uint64_t hk_cpu_ns;		/* housekeeping thread CPU time */
 	uint64_t hk_scans;
 	bool engine;			/* the VMM's timer engine ran (deliver != kernel) */
+	uint64_t look_ns;		/* look-ahead in force */
+	int hk_cpu;			/* housekeeping CPU, -1 = unpinned */
 };
 
 const char *workload_name(enum vtimer_workload w);

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "runner.h"
 #include "../util.h"
@@ -181,6 +182,27 @@ static void collect(struct run_report *r, struct vm *vm, struct timer_engine *en
 	free(all);
 }
 
+/*
+ * CPU placement. With a housekeeping thread and fewer vCPUs than host CPUs
+ * (or --pin), the vCPUs are pinned to CPUs 0..n-2 and the housekeeping thread
+ * to CPU n-1, so it has a CPU of its own; --housekeeping-cpu overrides.
+ * Returns the housekeeping CPU (-1 = none) and sets *vcpu_cpus (0 = unpinned).
+ */
+static int placement(const struct run_config *cfg, int *vcpu_cpus)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	bool hk = cfg->mode.deliver == DELIVER_HOUSEKEEPING || cfg->mode.discover != DISCOVER_EXIT;
+	bool pin = cfg->pin > 0 || (cfg->pin < 0 && hk && cfg->vcpus < n);
+
+	*vcpu_cpus = 0;
+	if (!pin || n < 2)
+		return cfg->hk_cpu;
+	*vcpu_cpus = hk ? n - 1 : n;
+	if (cfg->hk_cpu >= 0)
+		return cfg->hk_cpu;
+	return hk ? (int)(n - 1) : -1;
+}
+
 static unsigned int default_timeout(const struct run_config *cfg)
 {
 	/* Emulated CPL0 costs ~1 ms per timer event on a PVM host: be generous. */
@@ -191,7 +213,8 @@ static unsigned int default_timeout(const struct run_config *cfg)
 
 int run_once(const struct run_config *cfg, struct run_report *r)
 {
-	struct vm_config vc = { cfg->vcpus, cfg->mem_size, NULL };
+	struct vm_config vc = { cfg->vcpus, cfg->mem_size, NULL, 0 };
+	int hk_cpu = placement(cfg, &vc.pin_cpus);
 	struct run_state rs = { .cfg = cfg };
 	struct vtimer_boot b;
 	FILE *con = NULL;
@@ -216,9 +239,11 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	} else if (layout(&vm, cfg, &b) < 0) {
 		goto out;
 	}
-	if (!cfg->kernel && timer_engine_init(&eng, &vm, &cfg->mode, cfg->hk_cpu) < 0)
+	if (!cfg->kernel && timer_engine_init(&eng, &vm, &cfg->mode, hk_cpu) < 0)
 		goto out;
 	r->engine = eng.vt != NULL;
+	r->look_ns = eng.look_ns;
+	r->hk_cpu = eng.hk ? hk_cpu : -1;
 	r->tsc_khz = vm.tsc_khz;
 	r->nr = vm.nr_vcpus;
 	r->v = calloc(r->nr, sizeof(*r->v));

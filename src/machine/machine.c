@@ -5,6 +5,7 @@
  * thread (signal + kvm_run.immediate_exit, see vcpu_kick()).
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -126,6 +127,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	vm->fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
 	vm->console = cfg->console ? cfg->console : stdout;
+	vm->pin_cpus = cfg->pin_cpus;
 	if (cfg->nr_vcpus < 1 || cfg->nr_vcpus > VTIMER_MAX_VCPUS) {
 		vt_err("--vcpus must be 1..%d", VTIMER_MAX_VCPUS);
 		return -1;
@@ -307,6 +309,13 @@ static void *vcpu_thread(void *arg)
 	sigset_t set;
 
 	this_run = vcpu->run;
+	if (vm->pin_cpus > 0) {
+		cpu_set_t cs;
+
+		CPU_ZERO(&cs);
+		CPU_SET(vcpu->id % vm->pin_cpus, &cs);
+		pthread_setaffinity_np(pthread_self(), sizeof(cs), &cs);
+	}
 	sigemptyset(&set);
 	sigaddset(&set, VM_SIG_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);

@@ -84,6 +84,7 @@ struct vm {
 	uint64_t tsc_khz;
 	uint64_t image_end;		/* first free GPA after the loaded image */
 	struct boot_entry entry;
+	int pin_cpus;
 	struct kvm_cpuid2 *cpuid;
 
 	struct pio_region pio[VM_MAX_PIO];
@@ -106,6 +107,7 @@ struct vm_config {
 	int nr_vcpus;
 	uint64_t mem_size;
 	FILE *console;
+	int pin_cpus;			/* >0: pin vCPU i to host CPU i mod pin_cpus */
 };
 
 int vm_create(struct vm *vm, const struct vm_config *cfg);

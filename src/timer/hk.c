@@ -162,12 +162,12 @@ static void *hk_thread(void *arg)
 		if (e->mode.discover == DISCOVER_SCAN && now >= next_scan) {
 			next_scan = (now - next_scan < period ? next_scan : now) + period;
 			pthread_mutex_unlock(&hk->lock);
-			scan_all(hk, mono_to_host_tsc(tc, next_scan));
+			scan_all(hk, mono_to_host_tsc_now(tc, next_scan));
 			pthread_mutex_lock(&hk->lock);
 			continue;
 		}
 		if (hk->n)
-			wake = host_tsc_to_mono(tc, hk->heap[0]->host_deadline);
+			wake = host_tsc_to_mono_now(tc, hk->heap[0]->host_deadline);
 		if (e->mode.discover == DISCOVER_SCAN && next_scan < wake)
 			wake = next_scan;
 		if (e->mode.discover == DISCOVER_SPIN) {

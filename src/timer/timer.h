@@ -68,6 +68,7 @@ struct timer_engine {
 	struct vcpu_timer *vt;		/* [nr_vcpus] */
 	struct hk *hk;			/* housekeeping thread, or NULL */
 	int hk_cpu;			/* -1 = not pinned */
+	uint64_t look_ns;		/* look-ahead in force: needs hk_cpu (engine_host.c) */
 };
 
 /* engine_host.c */

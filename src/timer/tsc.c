@@ -36,6 +36,24 @@ uint64_t mono_to_host_tsc(const struct tsc_conv *c, uint64_t mono)
 	return c->tsc0 + (int64_t)((__int128)d * (__int128)c->host_khz / 1000000);
 }
 
+uint64_t host_tsc_to_mono_now(const struct tsc_conv *c, uint64_t host)
+{
+	struct tsc_conv n = *c;
+
+	n.tsc0 = rdtsc();
+	n.mono0 = now_ns();
+	return host_tsc_to_mono(&n, host);
+}
+
+uint64_t mono_to_host_tsc_now(const struct tsc_conv *c, uint64_t mono)
+{
+	struct tsc_conv n = *c;
+
+	n.tsc0 = rdtsc();
+	n.mono0 = now_ns();
+	return mono_to_host_tsc(&n, mono);
+}
+
 uint64_t ns_to_guest_cycles(const struct tsc_conv *c, uint64_t ns)
 {
 	return (uint64_t)((unsigned __int128)ns * c->guest_khz / 1000000);

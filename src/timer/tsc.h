@@ -23,6 +23,13 @@ uint64_t guest_to_host_tsc(const struct tsc_conv *c, uint64_t guest);
 uint64_t host_to_guest_tsc(const struct tsc_conv *c, uint64_t host);
 uint64_t host_tsc_to_mono(const struct tsc_conv *c, uint64_t host);
 uint64_t mono_to_host_tsc(const struct tsc_conv *c, uint64_t mono);
+/*
+ * The same conversions relative to a fresh (TSC, CLOCK_MONOTONIC) pair read
+ * now: a rate error then costs ppm of the interval, not ppm of the time since
+ * start-up (40 ppm over a 0.3 s run is 12 us, most of a 20 us look period).
+ */
+uint64_t host_tsc_to_mono_now(const struct tsc_conv *c, uint64_t host);
+uint64_t mono_to_host_tsc_now(const struct tsc_conv *c, uint64_t mono);
 uint64_t ns_to_guest_cycles(const struct tsc_conv *c, uint64_t ns);
 /* Measures the host TSC rate against CLOCK_MONOTONIC over about ms milliseconds. */
 uint64_t tsc_calibrate_khz(unsigned int ms);

@@ -8,6 +8,7 @@
  * the mirror image, so one of the two always sees the other's store
  * (tests/models/lazy.pml).
  */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -22,10 +23,10 @@
 #define APIC_REG_LVTT		0x320
 /*
  * How long the host keeps looking after an injection for the guest's next
- * deadline: longer than the guest's wake-up path (~0.2-0.4 ms when its CPL0
- * code is emulated, a few us natively); looking stops at the first change.
+ * deadline: about the guest's wake-up path (~0.2-0.3 ms when its CPL0 code is
+ * emulated, a few us natively); looking stops at the first change.
  */
-#define LOOK_WINDOW_NS		1000000
+#define LOOK_WINDOW_NS		300000
 
 static inline uint64_t pv_load(const uint64_t *p)
 {
@@ -54,7 +55,7 @@ static void host_timer_update(struct vcpu_timer *vt)
 		uint64_t mono;
 
 		if (vt->host_deadline) {
-			mono = host_tsc_to_mono(&vt->tsc, vt->host_deadline);
+			mono = host_tsc_to_mono_now(&vt->tsc, vt->host_deadline);
 			its.it_value.tv_sec = mono / 1000000000ULL;
 			its.it_value.tv_nsec = mono % 1000000000ULL;
 			if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
@@ -119,7 +120,7 @@ static void inject(struct vcpu_timer *vt)
  */
 static void arm_look(struct vcpu_timer *vt, uint64_t now)
 {
-	vt_arm(vt, now + ns_to_guest_cycles(&vt->tsc, vt->eng->mode.look_ns));
+	vt_arm(vt, now + ns_to_guest_cycles(&vt->tsc, vt->eng->look_ns));
 	vt->look = true;
 }
 
@@ -159,7 +160,7 @@ void vt_expire(struct vcpu_timer *vt)
 		vt->st.dropped++;
 	} else if (p <= now) {
 		inject(vt);
-		if (vt->eng->mode.look_ns) {
+		if (vt->eng->look_ns) {
 			vt->look_until = now + ns_to_guest_cycles(&vt->tsc, LOOK_WINDOW_NS);
 			arm_look(vt, now);
 		}
