@@ -6,19 +6,29 @@
  */
 #include "user.h"
 
-/* cyclictest: sleep to absolute deadlines every interval, record wake - deadline. */
-long cyclic_main(struct vtimer_result *res, int64_t *samples)
+/*
+ * cyclictest: sleep to absolute deadlines every interval, record
+ * wake - deadline; one stretch of n periods, samples from index *i on.
+ */
+static void cyclic_run(struct vtimer_result *res, int64_t *samples, uint32_t n, uint32_t *i)
 {
 	uint64_t interval = ns_to_tsc(boot->interval_ns);
 	uint64_t next = rdtsc() + interval;
 
-	for (uint32_t i = 0; i < boot->count; i++) {
+	for (uint32_t k = 0; k < n; k++, (*i)++) {
 		sys(SYS_SLEEP_UNTIL, next, 0, 0);
-		samples[i] = (int64_t)(rdtsc() - next);
-		res->nr_samples = i + 1;
+		samples[*i] = (int64_t)(rdtsc() - next);
+		res->nr_samples = *i + 1;
 		res->c.events++;
 		next += interval;
 	}
+}
+
+long cyclic_main(struct vtimer_result *res, int64_t *samples)
+{
+	uint32_t i = 0;
+
+	cyclic_run(res, samples, boot->count, &i);
 	return 0;
 }
 
@@ -68,21 +78,6 @@ long masked_main(struct vtimer_result *res, int64_t *samples)
 		bad += seen != 0;
 	}
 	return bad;
-}
-
-/* One cyclic stretch of n periods, samples from index *i on. */
-static void cyclic_run(struct vtimer_result *res, int64_t *samples, uint32_t n, uint32_t *i)
-{
-	uint64_t interval = ns_to_tsc(boot->interval_ns);
-	uint64_t next = rdtsc() + interval;
-
-	for (uint32_t k = 0; k < n; k++, (*i)++) {
-		sys(SYS_SLEEP_UNTIL, next, 0, 0);
-		samples[*i] = (int64_t)(rdtsc() - next);
-		res->nr_samples = *i + 1;
-		res->c.events++;
-		next += interval;
-	}
 }
 
 /*

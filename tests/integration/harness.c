@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: MIT
 #include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "harness.h"
 
@@ -78,3 +84,31 @@ int64_t jint(json_t *obj, const char *path)
 		return -1;
 	return json_is_integer(obj) ? json_integer_value(obj) : (int64_t)json_number_value(obj);
 }
+
+/* Per-vCPU and total invariants of a run that must deliver every timer. */
+void check_delivery(json_t *run, int vcpus, int count, int64_t late_ns)
+{
+	json_t *per = json_object_get(run, "per_vcpu");
+	int64_t sum_irqs = 0;
+
+	assert_non_null(per);
+	assert_int_equal(json_array_size(per), vcpus);
+	for (int i = 0; i < vcpus; i++) {
+		json_t *v = json_array_get(per, i);
+
+		assert_int_equal(jint(v, "guest.events"), count);
+		assert_int_equal(jint(v, "guest.lost"), 0);
+		assert_int_equal(jint(v, "guest.early"), 0);
+		/* a sleep whose deadline had already passed arms no timer */
+		assert_in_range(jint(v, "guest.interrupts") + jint(v, "guest.expired_sleeps"),
+				count, INT64_MAX);
+		assert_int_equal(jint(v, "latency_ns.samples"), count);
+		assert_in_range(jint(v, "latency_ns.min"), 0, late_ns);
+		assert_in_range(jint(v, "latency_ns.max"), 0, late_ns);
+		sum_irqs += jint(v, "guest.interrupts");
+	}
+	assert_int_equal(jint(run, "guest.interrupts"), sum_irqs);
+	assert_int_equal(jint(run, "guest.lost"), 0);
+	assert_int_equal(jint(run, "guest.early"), 0);
+}
+

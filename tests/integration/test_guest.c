@@ -35,33 +35,6 @@ static void require_kvm(void)
 	}
 }
 
-/* Per-vCPU and total invariants of a run that must deliver every timer. */
-static void check_delivery(json_t *run, int vcpus, int count, int64_t late_ns)
-{
-	json_t *per = json_object_get(run, "per_vcpu");
-	int64_t sum_irqs = 0;
-
-	assert_non_null(per);
-	assert_int_equal(json_array_size(per), vcpus);
-	for (int i = 0; i < vcpus; i++) {
-		json_t *v = json_array_get(per, i);
-
-		assert_int_equal(jint(v, "guest.events"), count);
-		assert_int_equal(jint(v, "guest.lost"), 0);
-		assert_int_equal(jint(v, "guest.early"), 0);
-		/* a sleep whose deadline had already passed arms no timer */
-		assert_in_range(jint(v, "guest.interrupts") + jint(v, "guest.expired_sleeps"),
-				count, INT64_MAX);
-		assert_int_equal(jint(v, "latency_ns.samples"), count);
-		assert_in_range(jint(v, "latency_ns.min"), 0, late_ns);
-		assert_in_range(jint(v, "latency_ns.max"), 0, late_ns);
-		sum_irqs += jint(v, "guest.interrupts");
-	}
-	assert_int_equal(jint(run, "guest.interrupts"), sum_irqs);
-	assert_int_equal(jint(run, "guest.lost"), 0);
-	assert_int_equal(jint(run, "guest.early"), 0);
-}
-
 /* Stock KVM: TSC-deadline writes are handled in the kernel, never in user space. */
 static void check_kvm_exits(json_t *run)
 {
