@@ -67,11 +67,11 @@ void clockevent_mask(bool masked)
 	struct cpu *c = this_cpu();
 
 	if (masked && c->lapic_mode == VTIMER_LAPIC_DEADLINE)
-		clockevent_program(0);
+		clockevent_program(0, 0);
 	lvtt_write(masked);
 }
 
-void clockevent_program(uint64_t deadline)
+void clockevent_program(uint64_t deadline, uint64_t slack)
 {
 	struct cpu *c = this_cpu();
 	uint64_t now, count;
@@ -83,7 +83,7 @@ void clockevent_program(uint64_t deadline)
 		c->res->c.deadlines++;
 	switch (c->lapic_mode) {
 	case VTIMER_LAPIC_DEADLINE:
-		if (c->pv && !pv_program(c, deadline))
+		if (c->pv && !pv_program(c, deadline, slack))
 			break;
 		wrmsr(MSR_TSC_DEADLINE, deadline);
 		c->res->c.msr_writes++;
@@ -120,7 +120,7 @@ void clockevent_set_mode(uint32_t mode)
 {
 	struct cpu *c = this_cpu();
 
-	clockevent_program(0);
+	clockevent_program(0, 0);
 	if (c->lapic_mode == VTIMER_LAPIC_PERIODIC) {
 		wrmsr(MSR_X2APIC_TMICT, 0);
 		c->res->c.other_msr_writes++;

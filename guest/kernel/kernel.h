@@ -13,6 +13,7 @@
 /* A software timer on one CPU's queue; fn runs in interrupt context. */
 struct ktimer {
 	uint64_t deadline;		/* guest TSC */
+	uint64_t slack;			/* how late it may fire (TSC cycles); 0 = on time */
 	void (*fn)(struct ktimer *t, uint64_t now);
 	struct ktimer *next;
 	bool queued;
@@ -88,7 +89,7 @@ int wrmsr_safe(uint32_t msr, uint64_t val);	/* 1 if it raised #GP */
 
 /* kernel/clockevent.c: the LAPIC timer in the mode the host chose. */
 void clockevent_init(void);
-void clockevent_program(uint64_t deadline);	/* 0 = stop */
+void clockevent_program(uint64_t deadline, uint64_t slack);	/* 0 = stop */
 void clockevent_mask(bool masked);
 
 void clockevent_set_mode(uint32_t mode);
@@ -98,7 +99,7 @@ struct vtimer_pv_page;
 void pv_discover(void);
 bool pv_enable(void);
 void pv_disable(void);
-bool pv_program(struct cpu *c, uint64_t deadline);
+bool pv_program(struct cpu *c, uint64_t deadline, uint64_t slack);
 long pv_abi_check(void);
 
 /* kernel/timer.c */

@@ -57,7 +57,7 @@ void cpu_finish(int status)
 	struct cpu *c = this_cpu();
 
 	tick_stop();
-	clockevent_program(0);
+	clockevent_program(0, 0);
 	c->res->tsc_end = rdtsc();
 	c->res->state = status ? VTIMER_RES_FAILED : VTIMER_RES_DONE;
 	ucall(VTIMER_UCALL_DONE, status, 0);

@@ -17,11 +17,13 @@ static void sleep_until(uint64_t deadline)
 {
 	struct cpu *c = this_cpu();
 
-	/* An expired deadline needs no timer (Linux's nanosleep returns at once too). */
-	if (deadline <= rdtsc()) {
+	/*
+	 * An already-passed deadline is still programmed, as Linux's nanosleep
+	 * does (the clockevent is set to fire at once): every sleep is one timer
+	 * interrupt. Counted, because in PV modes such a deadline must exit.
+	 */
+	if (deadline <= rdtsc())
 		c->res->c.expired_sleeps++;
-		return;
-	}
 	c->woken = false;
 	c->sleep.fn = wake_fn;
 	timer_add(&c->sleep, deadline);

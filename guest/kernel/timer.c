@@ -14,7 +14,7 @@ static void reprogram(struct cpu *c)
 
 	if (!c->in_expire && (head != c->programmed || c->force_program)) {
 		c->force_program = false;
-		clockevent_program(head);
+		clockevent_program(head, c->queue ? c->queue->slack : 0);
 	}
 }
 
@@ -132,6 +132,12 @@ void tick_start(void)
 	now = rdtsc();
 	c->tick_on = true;
 	c->tick.fn = tick_fn;
+	/*
+	 * The tick tolerates lateness (Linux gives timers slack the same way):
+	 * an eighth of a period lets a PV guest hand a tick restarted just
+	 * ahead of now to the host's next scan instead of exiting for it.
+	 */
+	c->tick.slack = p / 8;
 	timer_add(&c->tick, now - now % p + p);
 }
 

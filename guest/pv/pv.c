@@ -7,7 +7,9 @@
  *
  *   exit unless  DIRECT
  *            or  LAZY    and armed != 0 and D >= armed      (host re-arms at pending)
- *            or  HORIZON and horizon != 0 and D >= horizon + margin  (scanner finds it)
+ *            or  HORIZON and horizon != 0 and D + slack >= horizon + margin
+ *                                            (the scanner finds it in time)
+ * where slack is how late this deadline may fire (0 except for the tick).
  *
  * msr, lazy, pv, hybrid and direct are feature combinations of that rule,
  * not separate code paths.
@@ -85,7 +87,7 @@ void pv_disable(void)
 }
 
 /* Returns true if the deadline still has to go through the MSR. */
-bool pv_program(struct cpu *c, uint64_t d)
+bool pv_program(struct cpu *c, uint64_t d, uint64_t slack)
 {
 	struct vtimer_pv_page *p = c->pv;
 	uint32_t f = c->pv_features;
@@ -109,7 +111,8 @@ bool pv_program(struct cpu *c, uint64_t d)
 	horizon = *(volatile uint64_t *)&p->horizon;
 	if ((f & VTIMER_F_LAZY) && armed && d >= armed)
 		goto no_exit;
-	if ((f & VTIMER_F_HORIZON) && horizon && d >= horizon + p->margin)
+	/* A deadline that may fire `slack` late only needs the scan by d + slack. */
+	if ((f & VTIMER_F_HORIZON) && horizon && d + slack >= horizon + p->margin)
 		goto no_exit;
 	return true;
 no_exit:

@@ -92,7 +92,7 @@ struct vtimer_counters {
 	uint64_t lost;			/* expected events never delivered */
 	uint64_t events;		/* workload timer events completed */
 	uint64_t spurious;		/* other (unexpected) interrupts */
-	uint64_t expired_sleeps;	/* sleeps whose deadline had passed: no timer armed */
+	uint64_t expired_sleeps;	/* sleeps whose deadline had already passed */
 };
 
 enum vtimer_result_state {

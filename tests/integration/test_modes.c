@@ -167,9 +167,17 @@ static void test_exits_hybrid_target(void **s)
 	require_kvm();
 	j = run(&r, "hybrid", "cyclic", 2, 300, NULL);
 	check_delivery(j, 2, 300, LATE_NS);
-	print_message("  hybrid: %lld MSR writes for %lld deadlines\n",
-		      (long long)jint(j, "guest.msr_writes"), (long long)jint(j, "guest.deadlines"));
-	assert_in_range(jint(j, "guest.msr_writes") * 100, 0, jint(j, "guest.deadlines"));
+	print_message("  hybrid: %lld MSR writes for %lld deadlines, %lld sleeps already late\n",
+		      (long long)jint(j, "guest.msr_writes"), (long long)jint(j, "guest.deadlines"),
+		      (long long)jint(j, "guest.expired_sleeps"));
+	/*
+	 * A deadline that had already passed when the guest programmed it (the
+	 * vCPU was held up by the host for a whole period) must exit by the
+	 * protocol (pv-abi.md, guest rule); every other write counts.
+	 */
+	if ((jint(j, "guest.msr_writes") - jint(j, "guest.expired_sleeps")) * 100 >
+	    jint(j, "guest.deadlines"))
+		fail_msg("hybrid: more than 1 MSR write per 100 deadlines");
 	vt_free(&r);
 }
 
