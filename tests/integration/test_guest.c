@@ -5,10 +5,11 @@
  *
  * Every run must deliver every timer (events == count, lost == 0), never
  * early (early == 0 and no negative sample), and late by at most LATE_NS.
- * LATE_NS is 20 ms: on the PVM development host guest CPL0 code is emulated
- * at ~1 us per instruction and 4 vCPUs share 2 cores, so p99 lateness is
- * ~0.5 ms and the worst seen ~2 ms; 20 ms catches a lost or misconverted
- * deadline (a whole interval or more) without flaking on scheduling noise.
+ * LATE_NS is 100 ms: on the PVM development host guest CPL0 code is emulated
+ * (~0.3 us per instruction) and 4 vCPUs share 2 cores, so p99 lateness is
+ * ~0.5 ms; but the host is itself a guest of another hypervisor and stalls
+ * for tens of ms at times (46 ms seen once, in kvm mode). 100 ms still catches
+ * a lost timer or a deadline converted with a wrong TSC offset or rate.
  * Periodic LAPIC mode rounds deadlines up to the next tick, so its bound is
  * one interval more. Runs are sized by event counts, not by time.
  */
@@ -23,7 +24,7 @@
 
 #include "harness.h"
 
-#define LATE_NS		20000000LL
+#define LATE_NS		100000000LL
 #define COUNT		500
 #define INTERVAL_US	1000
 
@@ -81,23 +82,16 @@ static void test_cyclic_msr_writes(void **s)
 	check_delivery(r.run, 2, 300, LATE_NS);
 	per = json_object_get(r.run, "per_vcpu");
 	for (int i = 0; i < 2; i++) {
-		json_t *v = json_array_get(per, i);
-		int64_t armed = 300 - jint(v, "guest.expired_sleeps");
-
-		assert_int_equal(jint(v, "guest.deadlines"), armed);
-		assert_int_equal(jint(v, "guest.msr_writes"), armed + 1);
+		assert_int_equal(jint(json_array_get(per, i), "guest.deadlines"), 300);
+		assert_int_equal(jint(json_array_get(per, i), "guest.msr_writes"), 301);
 	}
 	vt_free(&r);
 	assert_int_equal(vt_run(&r, a4), 0);
 	check_delivery(r.run, 2, 300, LATE_NS);
 	per = json_object_get(r.run, "per_vcpu");
 	/* A vCPU preempted past a tick may add a few writes; never fewer than 2/period. */
-	for (int i = 0; i < 2; i++) {
-		json_t *v = json_array_get(per, i);
-		int64_t armed = 300 - jint(v, "guest.expired_sleeps");
-
-		assert_in_range(jint(v, "guest.msr_writes"), 2 * armed, 2 * armed + 60);
-	}
+	for (int i = 0; i < 2; i++)
+		assert_in_range(jint(json_array_get(per, i), "guest.msr_writes"), 600, 660);
 	vt_free(&r);
 }
 
