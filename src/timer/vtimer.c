@@ -8,7 +8,6 @@
  * the mirror image, so one of the two always sees the other's store
  * (tests/models/lazy.pml).
  */
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
