@@ -256,5 +256,15 @@ void hk_free(struct hk *hk)
 	free(hk);
 }
 
+struct vcpu_timer *hk_peek(struct hk *hk)
+{
+	struct vcpu_timer *t;
+
+	pthread_mutex_lock(&hk->lock);
+	t = hk->n ? hk->heap[0] : NULL;
+	pthread_mutex_unlock(&hk->lock);
+	return t;
+}
+
 uint64_t hk_cpu_ns(struct hk *hk) { return hk ? hk->cpu_ns : 0; }
 uint64_t hk_scans(struct hk *hk) { return hk ? hk->scans : 0; }

@@ -94,6 +94,7 @@ void hk_stop(struct hk *hk);
 void hk_free(struct hk *hk);
 /* Insert, move or remove vt in the heap (vt->host_deadline, 0 = remove). */
 void hk_update(struct hk *hk, struct vcpu_timer *vt);
+struct vcpu_timer *hk_peek(struct hk *hk);	/* earliest timer, NULL if none */
 uint64_t hk_cpu_ns(struct hk *hk);
 uint64_t hk_scans(struct hk *hk);
 
