@@ -74,9 +74,7 @@ void clockevent_mask(bool masked)
 void clockevent_program(uint64_t deadline, uint64_t slack)
 {
 	struct cpu *c = this_cpu();
-	uint64_t now, count;
-
-	uint64_t old = c->programmed;
+	uint64_t now, count, old = c->programmed;
 
 	c->programmed = deadline;
 	if (deadline)

@@ -72,7 +72,7 @@ static inline struct cpu *this_cpu(void)
 }
 
 extern const struct vtimer_boot *boot;
-extern uint64_t tsc_per_us;
+extern uint64_t tick_cycles;	/* nohz tick period in TSC cycles, 0 = no tick */
 
 /* lib.c */
 void *memset(void *d, int c, size_t n);

@@ -8,7 +8,7 @@
 #include "kernel.h"
 
 const struct vtimer_boot *boot;
-uint64_t tsc_per_us;
+uint64_t tick_cycles;
 static struct cpu cpus[VTIMER_MAX_VCPUS];
 static volatile uint32_t online;
 
@@ -31,7 +31,7 @@ void kmain(uint64_t id, const struct vtimer_boot *b)
 	if (id >= b->nr_cpus)
 		panic("CPU index beyond the boot record's CPU count");
 	boot = b;
-	tsc_per_us = b->tsc_khz / 1000;
+	tick_cycles = b->tick_ns * b->tsc_khz / 1000000;
 	c->res = (struct vtimer_result *)b->results_gpa + id;
 	c->samples = (int64_t *)b->samples_gpa + id * b->samples_per_cpu;
 	c->res->version = VTIMER_ABI_VERSION;

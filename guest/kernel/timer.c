@@ -109,25 +109,21 @@ void timer_interrupt(void)
 	wrmsr(MSR_X2APIC_EOI, 0);
 }
 
-static uint64_t tick_period(void)
-{
-	return boot->tick_ns * tsc_per_us / 1000;
-}
-
 static void tick_fn(struct ktimer *t, uint64_t now)
 {
-	uint64_t next = t->deadline + tick_period();
+	uint64_t next = t->deadline + tick_cycles;
 
-	timer_add(t, next > now ? next : now + tick_period());
+	timer_add(t, next > now ? next : now + tick_cycles);
 }
 
 /* nohz: the tick runs while the CPU is busy and stops while it idles. */
 void tick_start(void)
 {
 	struct cpu *c = this_cpu();
-	uint64_t p = tick_period(), now;
+	uint64_t p = tick_cycles, now;
 
-	if (!p || c->tick_on || boot->lapic_mode == VTIMER_LAPIC_PERIODIC)
+	/* In periodic LAPIC mode the hardware tick is the tick. */
+	if (!p || c->tick_on || c->lapic_mode == VTIMER_LAPIC_PERIODIC)
 		return;
 	now = rdtsc();
 	c->tick_on = true;

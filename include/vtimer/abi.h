@@ -74,8 +74,6 @@ struct vtimer_boot {
 	uint64_t results_gpa;		/* struct vtimer_result[nr_cpus] */
 	uint64_t samples_gpa;		/* int64_t[nr_cpus][samples_per_cpu] */
 	uint64_t samples_per_cpu;
-	uint64_t heap_gpa;		/* free guest memory from here ... */
-	uint64_t heap_end;		/* ... to here */
 };
 
 /* Guest-side counters; host reads them after the run (or on timeout). */

@@ -11,7 +11,6 @@
 #include "../util.h"
 
 struct run_state {
-	const struct run_config *cfg;
 	int done;
 	int guest_status;
 };
@@ -89,7 +88,6 @@ static int layout(struct vm *vm, const struct run_config *cfg, struct vtimer_boo
 		.workload = cfg->workload, .lapic_mode = cfg->lapic, .wait = cfg->wait,
 		.count = cfg->count, .interval_ns = cfg->interval_ns, .tick_ns = cfg->tick_ns,
 		.results_gpa = res, .samples_gpa = smp, .samples_per_cpu = per,
-		.heap_gpa = (end + 4095) & ~4095ULL, .heap_end = vm->mem_size,
 	};
 	memcpy(gb, b, sizeof(*b));
 	return 0;
@@ -147,13 +145,22 @@ static void collect_vcpu(struct run_report *r, const struct vtimer_boot *b, stru
 		kvm_stats_read(&vm->vcpus[i].stats, v->kvm_stats);
 }
 
+/* Counter structs are all-uint64_t: totals are element-wise sums. */
+static void add_u64s(void *dst, const void *src, size_t size)
+{
+	uint64_t *d = dst;
+	const uint64_t *s = src;
+
+	for (size_t k = 0; k < size / sizeof(uint64_t); k++)
+		d[k] += s[k];
+}
+
 static void collect(struct run_report *r, struct vm *vm, struct timer_engine *eng)
 {
 	struct vtimer_boot *b = vm_gpa(vm, VTIMER_GPA_BOOT, sizeof(*b));
 	struct kvm_stats *st = &vm->vcpus[0].stats;
 	int64_t *all = calloc((size_t)vm->nr_vcpus * b->samples_per_cpu + 1, sizeof(int64_t));
 	size_t nall = 0;
-	uint64_t *t;
 
 	r->nr_stats = st->fd >= 0 ? st->n : 0;
 	r->stat_names = calloc(r->nr_stats + 1, sizeof(char *));
@@ -166,14 +173,9 @@ static void collect(struct run_report *r, struct vm *vm, struct timer_engine *en
 		collect_vcpu(r, b, vm, i, all, &nall);
 		if (eng->vt)
 			v->host = eng->vt[i].st;
-		t = (uint64_t *)&r->total.host;
-		for (size_t k = 0; k < sizeof(v->host) / 8; k++)
-			t[k] += ((uint64_t *)&v->host)[k];
-		t = (uint64_t *)&r->total.c;
-		for (size_t k = 0; k < sizeof(v->c) / 8; k++)
-			t[k] += ((uint64_t *)&v->c)[k];
-		for (int k = 0; k <= VM_EXIT_REASONS; k++)
-			r->total.exits[k] += v->exits[k];
+		add_u64s(&r->total.host, &v->host, sizeof(v->host));
+		add_u64s(&r->total.c, &v->c, sizeof(v->c));
+		add_u64s(r->total.exits, v->exits, sizeof(v->exits));
 		r->total.exits_total += v->exits_total;
 		for (int k = 0; v->kvm_stats && k < r->nr_stats; k++)
 			r->total.kvm_stats[k] += v->kvm_stats[k];
@@ -215,7 +217,7 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 {
 	struct vm_config vc = { cfg->vcpus, cfg->mem_size, NULL, 0 };
 	int hk_cpu = placement(cfg, &vc.pin_cpus);
-	struct run_state rs = { .cfg = cfg };
+	struct run_state rs = { 0 };
 	struct vtimer_boot b;
 	FILE *con = NULL;
 	struct timer_engine eng = { 0 };
