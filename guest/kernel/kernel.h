@@ -57,6 +57,7 @@ struct cpu {
 	struct vtimer_pv_page *pv;	/* enabled PV page, or NULL */
 	uint32_t pv_features;
 	uint64_t pv_prev;		/* last nonzero deadline stored in pending */
+	uint64_t due_margin;		/* TSC cycles: nearer deadlines are waited out */
 	uint64_t gdt[7];
 	struct tss tss;
 	uint8_t kstack[8192] __attribute__((aligned(16)));
@@ -89,6 +90,7 @@ int wrmsr_safe(uint32_t msr, uint64_t val);	/* 1 if it raised #GP */
 
 /* kernel/clockevent.c: the LAPIC timer in the mode the host chose. */
 void clockevent_init(void);
+void clockevent_calibrate(void);	/* measures the due margin */
 void clockevent_program(uint64_t deadline, uint64_t slack);	/* 0 = stop */
 void clockevent_mask(bool masked);
 

@@ -41,6 +41,7 @@ void kmain(uint64_t id, const struct vtimer_boot *b)
 	pv_discover();
 	pv_enable();
 	clockevent_init();
+	clockevent_calibrate();
 	if (id == 0)
 		printk("vtimer guest: %u CPUs, TSC %lu kHz, LAPIC timer %s\n", b->nr_cpus,
 		       b->tsc_khz, c->pv ? "with PV page" : "plain");

@@ -18,9 +18,9 @@ static void sleep_until(uint64_t deadline)
 	struct cpu *c = this_cpu();
 
 	/*
-	 * An already-passed deadline is still programmed, as Linux's nanosleep
-	 * does (the clockevent is set to fire at once): every sleep is one timer
-	 * interrupt. Counted, because in PV modes such a deadline must exit.
+	 * An already-passed deadline arms nothing: timer_add() finds it due and
+	 * runs the wake-up at once (kernel/timer.c, run_due). Counted, as the
+	 * measure of how late the host ran this vCPU.
 	 */
 	if (deadline <= rdtsc())
 		c->res->c.expired_sleeps++;

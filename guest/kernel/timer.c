@@ -8,14 +8,63 @@
  */
 #include "kernel.h"
 
+static void expire_queue(struct cpu *c, uint64_t now)
+{
+	struct ktimer *t;
+
+	while ((t = c->queue) && t->deadline <= now) {
+		c->queue = t->next;
+		t->queued = false;
+		t->fn(t, now);
+	}
+}
+
+/*
+ * A due deadline never exits. If the head is due, or nearer than what one
+ * exit to the VMM costs (c->due_margin, measured at boot), programming it buys
+ * nothing: the CPU waits it out and runs the expiry itself, as Linux runs an
+ * hrtimer whose clockevent refused a passed deadline (-ETIME). No write, no
+ * page store, no interrupt, never early. Returns true if it ran one.
+ */
+static bool run_due(struct cpu *c)
+{
+	struct ktimer *t = c->queue;
+	uint64_t now = rdtsc();
+
+	if (!t || t->deadline > now + c->due_margin)
+		return false;
+	while (now < t->deadline) {
+		cpu_relax();
+		now = rdtsc();
+	}
+	c->res->c.due_at_program++;
+	expire_queue(c, now);
+	return true;
+}
+
+/*
+ * Programs the queue's head if it changed (or a re-program was forced), after
+ * running whatever is due. Not while an expiry runs: its end reprograms once.
+ * The loop ends: each pass either programs or removes at least one timer,
+ * and a timer re-added by its handler lies in the future.
+ */
 static void reprogram(struct cpu *c)
 {
-	uint64_t head = c->queue ? c->queue->deadline : 0;
+	if (c->in_expire)
+		return;
+	c->in_expire = true;
+	for (;;) {
+		uint64_t head = c->queue ? c->queue->deadline : 0;
 
-	if (!c->in_expire && (head != c->programmed || c->force_program)) {
+		if (head == c->programmed && !c->force_program)
+			break;
+		if (run_due(c))
+			continue;
 		c->force_program = false;
 		clockevent_program(head, c->queue ? c->queue->slack : 0);
+		break;
 	}
+	c->in_expire = false;
 }
 
 /*
@@ -72,14 +121,9 @@ void timer_del(struct ktimer *t)
 void timer_expire(uint64_t now)
 {
 	struct cpu *c = this_cpu();
-	struct ktimer *t;
 
 	c->in_expire = true;
-	while ((t = c->queue) && t->deadline <= now) {
-		c->queue = t->next;
-		t->queued = false;
-		t->fn(t, now);
-	}
+	expire_queue(c, now);
 	c->in_expire = false;
 	reprogram(c);
 }
@@ -96,11 +140,16 @@ void timer_interrupt(void)
 	 * count, not a flag: two can be in flight; tests/models/lazy.pml
 	 * -DGUEST_STALE_FLAG).
 	 */
-	if (now >= c->programmed) {
+	if (c->lapic_mode == VTIMER_LAPIC_PERIODIC) {
+		/* the periodic tick: nothing is programmed per deadline */
+	} else if (c->programmed && now >= c->programmed) {
 		c->programmed = 0;	/* a fired deadline is disarmed (SDM 11.5.4.1) */
 	} else if (c->stale) {
 		c->stale--;
 		c->res->c.stale++;	/* a replaced deadline's: ours is still armed */
+	} else if (!c->programmed) {
+		/* nothing armed, nothing owed: a second interrupt for one deadline */
+		c->res->c.unexpected++;
 	} else {
 		c->res->c.early++;
 		c->programmed = 0;

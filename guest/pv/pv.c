@@ -103,8 +103,10 @@ bool pv_program(struct cpu *c, uint64_t d, uint64_t slack)
 	__asm__ volatile("mfence" ::: "memory");	/* pending visible before we look */
 	if (!d || (f & VTIMER_F_DIRECT))
 		goto no_exit;
-	/* A deadline already due always exits: the host may have served this
-	 * value before and would not look at it again (pv-abi.md, guest rule). */
+	/* Deadlines due when programmed never get here (kernel/timer.c,
+	 * run_due). One that fell due in the few instructions since still
+	 * exits: the host may have served this value before and would not look
+	 * at it again (pv-abi.md, guest rule). */
 	if (d <= rdtsc())
 		return true;
 	armed = *(volatile uint64_t *)&p->armed;

@@ -77,6 +77,10 @@ void report_table(const struct run_report *r, FILE *f)
 		row(f, name, &r->v[i]);
 	}
 	row(f, "total", &r->total);
+	fprintf(f, "guest: due at program (no write)=%llu stale=%llu unexpected=%llu expired sleeps=%llu due margin=%.1f us\n",
+		(unsigned long long)r->total.c.due_at_program,
+		(unsigned long long)r->total.c.stale, (unsigned long long)r->total.c.unexpected,
+		(unsigned long long)r->total.c.expired_sleeps, r->total.due_margin_ns / 1e3);
 	fprintf(f, "userspace exits by reason:");
 	for (int i = 0; i < VM_EXIT_REASONS; i++)
 		if (r->total.exits[i] && strcmp(exit_reason_name(i), "other"))
@@ -113,7 +117,7 @@ void report_table(const struct run_report *r, FILE *f)
 
 static json_t *counters_json(const struct vtimer_counters *c)
 {
-	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI}",
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI}",
 			 "deadlines", (json_int_t)c->deadlines,
 			 "msr_writes", (json_int_t)c->msr_writes,
 			 "other_msr_writes", (json_int_t)c->other_msr_writes,
@@ -124,7 +128,9 @@ static json_t *counters_json(const struct vtimer_counters *c)
 			 "lost", (json_int_t)c->lost,
 			 "events", (json_int_t)c->events,
 			 "other_interrupts", (json_int_t)c->spurious,
-			 "expired_sleeps", (json_int_t)c->expired_sleeps);
+			 "expired_sleeps", (json_int_t)c->expired_sleeps,
+			 "unexpected", (json_int_t)c->unexpected,
+			 "due_at_program", (json_int_t)c->due_at_program);
 }
 
 static json_t *host_json(const struct timer_stats *h)
@@ -154,9 +160,10 @@ static json_t *vcpu_json(const struct run_report *r, const struct vcpu_report *v
 		json_object_set_new(exits, "other", json_integer(exits_other(v)));
 	for (int i = 0; i < r->nr_stats; i++)
 		json_object_set_new(stats, r->stat_names[i], json_integer(v->kvm_stats[i]));
-	return json_pack("{so so so so s{sI sI sf sI sI sI}}",
+	return json_pack("{so so so so sI s{sI sI sf sI sI sI}}",
 			 "guest", counters_json(&v->c), "host", host_json(&v->host),
 			 "exits", exits, "kvm_stats", stats,
+			 "due_margin_ns", (json_int_t)v->due_margin_ns,
 			 "latency_ns", "samples", (json_int_t)v->lat.n,
 			 "min", (json_int_t)v->lat.min, "avg", v->lat.avg,
 			 "p50", (json_int_t)v->lat.p50, "p99", (json_int_t)v->lat.p99,

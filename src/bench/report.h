@@ -42,6 +42,7 @@ struct vcpu_report {
 	uint64_t exits_total;
 	uint64_t *kvm_stats;		/* values, names in run_report */
 	struct timer_stats host;	/* the VMM's timer engine for this vCPU */
+	uint64_t due_margin_ns;		/* the guest's due margin (total: the largest) */
 };
 
 struct run_report {

@@ -127,6 +127,7 @@ static void collect_vcpu(struct run_report *r, const struct vtimer_boot *b, stru
 		memset(&res, 0, sizeof(res));
 	v->c = res.c;
 	v->state = res.state;
+	v->due_margin_ns = tsc_to_ns(res.due_margin, vm->tsc_khz);
 	n = res.nr_samples < b->samples_per_cpu ? res.nr_samples : b->samples_per_cpu;
 	if (r->cfg.workload != VTIMER_WL_MASKED) {
 		if (v->c.events < r->cfg.count)
@@ -175,6 +176,8 @@ static void collect(struct run_report *r, struct vm *vm, struct timer_engine *en
 			v->host = eng->vt[i].st;
 		add_u64s(&r->total.host, &v->host, sizeof(v->host));
 		add_u64s(&r->total.c, &v->c, sizeof(v->c));
+		if (v->due_margin_ns > r->total.due_margin_ns)
+			r->total.due_margin_ns = v->due_margin_ns;
 		add_u64s(r->total.exits, v->exits, sizeof(v->exits));
 		r->total.exits_total += v->exits_total;
 		for (int k = 0; v->kvm_stats && k < r->nr_stats; k++)
