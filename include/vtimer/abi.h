@@ -74,6 +74,8 @@ struct vtimer_boot {
 	uint64_t results_gpa;		/* struct vtimer_result[nr_cpus] */
 	uint64_t samples_gpa;		/* int64_t[nr_cpus][samples_per_cpu] */
 	uint64_t samples_per_cpu;
+	uint64_t pv_window_ns;		/* a deadline this far ahead never needs an
+					 * exit: scan period + margin (0 = no scan) */
 };
 
 /* Guest-side counters; host reads them after the run (or on timeout). */
@@ -96,6 +98,8 @@ struct vtimer_counters {
 	uint64_t due_at_program;	/* deadlines due (or nearer than due_margin)
 					 * when they were to be programmed: the guest
 					 * ran the expiry itself, nothing was written */
+	uint64_t far_exits;		/* PV: TSC-deadline writes for deadlines more
+					 * than pv_window_ns ahead (a protocol bug) */
 };
 
 enum vtimer_result_state {

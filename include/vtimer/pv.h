@@ -34,6 +34,9 @@
 
 #define VTIMER_PV_VERSION	1
 
+/* The margin a scanning host publishes: its scans may run this late. */
+#define VTIMER_PV_SCAN_MARGIN_NS	50000
+
 /*
  * The per-vCPU page (one 4 KiB guest page, only the first 64 bytes used).
  * Times are guest TSC values; 0 means "none".

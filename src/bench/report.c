@@ -117,7 +117,7 @@ void report_table(const struct run_report *r, FILE *f)
 
 static json_t *counters_json(const struct vtimer_counters *c)
 {
-	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI}",
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
 			 "deadlines", (json_int_t)c->deadlines,
 			 "msr_writes", (json_int_t)c->msr_writes,
 			 "other_msr_writes", (json_int_t)c->other_msr_writes,
@@ -130,7 +130,8 @@ static json_t *counters_json(const struct vtimer_counters *c)
 			 "other_interrupts", (json_int_t)c->spurious,
 			 "expired_sleeps", (json_int_t)c->expired_sleeps,
 			 "unexpected", (json_int_t)c->unexpected,
-			 "due_at_program", (json_int_t)c->due_at_program);
+			 "due_at_program", (json_int_t)c->due_at_program,
+			 "far_exits", (json_int_t)c->far_exits);
 }
 
 static json_t *host_json(const struct timer_stats *h)

@@ -88,6 +88,8 @@ static int layout(struct vm *vm, const struct run_config *cfg, struct vtimer_boo
 		.workload = cfg->workload, .lapic_mode = cfg->lapic, .wait = cfg->wait,
 		.count = cfg->count, .interval_ns = cfg->interval_ns, .tick_ns = cfg->tick_ns,
 		.results_gpa = res, .samples_gpa = smp, .samples_per_cpu = per,
+		.pv_window_ns = cfg->mode.discover == DISCOVER_SCAN ?
+				cfg->mode.scan_ns + VTIMER_PV_SCAN_MARGIN_NS : 0,
 	};
 	memcpy(gb, b, sizeof(*b));
 	return 0;

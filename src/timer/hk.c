@@ -23,7 +23,7 @@
 
 #define SPIN_WINDOW_NS	100000	/* poll continuously when a deadline is this near */
 #define SPIN_NAP_NS	20000	/* otherwise look at the pages this often */
-#define SCAN_MARGIN_NS	50000	/* guest exits for deadlines within horizon + this */
+#define SCAN_MARGIN_NS	VTIMER_PV_SCAN_MARGIN_NS	/* guest exits within horizon + this */
 
 struct hk {
 	struct timer_engine *e;

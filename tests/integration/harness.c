@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: MIT
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <time.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +20,50 @@
 
 #define VTIMER "build/vtimer"
 
+/*
+ * Every run gets --timeout=VT_TIMEOUT_S unless the test names its own; the
+ * harness kills a VMM that outlives its timeout by VT_GRACE_S (or by the
+ * timeout itself, if shorter) and fails the test, so a hung VMM never hangs
+ * `make test`. VTIMER_TEST_BIN replaces build/vtimer (the harness's own test).
+ */
+#define VT_TIMEOUT_S	120
+#define VT_GRACE_S	15
+
+static const char *vtimer_bin(void)
+{
+	const char *b = getenv("VTIMER_TEST_BIN");
+
+	return b && *b ? b : VTIMER;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Waits for pid at most limit_s seconds, then SIGKILLs it. */
+static int wait_bounded(pid_t pid, double limit_s, bool *killed)
+{
+	double end = now_s() + limit_s;
+	int st = 0;
+
+	*killed = false;
+	for (;;) {
+		pid_t w = waitpid(pid, &st, WNOHANG);
+
+		if (w == pid || (w < 0 && errno != EINTR))
+			return st;
+		if (now_s() > end && !*killed) {
+			kill(pid, SIGKILL);
+			*killed = true;
+		}
+		usleep(10000);
+	}
+}
+
 int have_kvm(void)
 {
 	return access("/dev/kvm", R_OK | W_OK) == 0;
@@ -25,8 +73,10 @@ int vt_run(struct vt_result *r, const char *const *args)
 {
 	char json[] = "/tmp/vtimer-test-XXXXXX", errf[] = "/tmp/vtimer-err-XXXXXX";
 	const char *argv[64];
-	char jarg[64];
+	char jarg[64], targ[32];
 	int n = 0, jfd = mkstemp(json), efd = mkstemp(errf), st;
+	unsigned int timeout = VT_TIMEOUT_S, grace;
+	bool killed, named = false;
 	pid_t pid;
 	ssize_t len;
 
@@ -34,10 +84,17 @@ int vt_run(struct vt_result *r, const char *const *args)
 	close(jfd);
 	unlink(json);
 	snprintf(jarg, sizeof(jarg), "--json=%s", json);
-	argv[n++] = VTIMER;
+	argv[n++] = vtimer_bin();
 	argv[n++] = "run";
 	argv[n++] = "--console=/dev/null";
 	argv[n++] = jarg;
+	for (const char *const *a = args; *a; a++)
+		if (sscanf(*a, "--timeout=%u", &timeout) == 1)
+			named = true;
+	if (!named) {
+		snprintf(targ, sizeof(targ), "--timeout=%u", timeout);
+		argv[n++] = targ;
+	}
 	for (; *args && n < 62; args++)
 		argv[n++] = *args;
 	argv[n] = NULL;
@@ -47,11 +104,16 @@ int vt_run(struct vt_result *r, const char *const *args)
 
 		dup2(nul, 1);
 		dup2(efd, 2);
-		execv(VTIMER, (char *const *)argv);
+		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
-	waitpid(pid, &st, 0);
+	grace = timeout < VT_GRACE_S ? timeout : VT_GRACE_S;
+	st = wait_bounded(pid, timeout + grace, &killed);
 	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	r->killed = killed;
+	if (killed)
+		fprintf(stderr, "  [harness] vtimer outlived --timeout=%u by %u s: killed\n",
+			timeout, grace);
 	len = pread(efd, r->err, sizeof(r->err) - 1, 0);
 	r->err[len > 0 ? len : 0] = 0;
 	for (char *p = r->err; *p; p++)

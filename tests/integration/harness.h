@@ -12,6 +12,7 @@ struct vt_result {
 	json_t *run;		/* runs[0] */
 	char err[4096];		/* stderr */
 	int err_lines;
+	int killed;		/* outlived its timeout: the harness killed it */
 };
 
 /* argv-style NULL-terminated list after "run"; adds --json and --console. */
