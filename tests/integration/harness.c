@@ -147,28 +147,86 @@ int64_t jint(json_t *obj, const char *path)
 	return json_is_integer(obj) ? json_integer_value(obj) : (int64_t)json_number_value(obj);
 }
 
-/* Per-vCPU and total invariants of a run that must deliver every timer. */
+/*
+ * Lateness bound from what this machine measures, not a constant tuned on one
+ * host: the time the probe measures for 400,000 emulated guest CPL0
+ * instructions (about 200 timer paths of syscall, interrupt and reprogram;
+ * 108 ms on the 0.27 us/insn host, where host stalls of 46 ms were seen, and
+ * 332 ms on the 0.83 us/insn host), never below 20 ms (a few host scheduler
+ * periods, for hosts where CPL0 runs natively), times the vCPUs per host
+ * CPU when they outnumber the CPUs (4 vCPUs on 2 cores wait for each other).
+ * It still catches what it is for: a lost timer or a deadline converted with
+ * a wrong TSC offset or rate is late by seconds or early.
+ */
+int64_t late_bound_ns(int vcpus)
+{
+	static double insn_ns = -1;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int64_t bound;
+
+	if (insn_ns < 0) {
+		char path[] = "/tmp/vtimer-probe-XXXXXX", arg[64], cmd[128];
+		json_t *j;
+		int fd = mkstemp(path);
+
+		close(fd);
+		snprintf(arg, sizeof(arg), "--json=%s", path);
+		snprintf(cmd, sizeof(cmd), "%s probe %s >/dev/null 2>&1", vtimer_bin(), arg);
+		insn_ns = 0;
+		if (system(cmd) == 0 && (j = json_load_file(path, 0, NULL))) {
+			json_t *v = json_object_get(j, "cpl0_ns_per_insn");
+
+			insn_ns = json_is_number(v) ? json_number_value(v) : 0;
+			json_decref(j);
+		}
+		unlink(path);
+		print_message("  machine: guest CPL0 %.3f us/insn (vtimer probe), %ld CPUs\n",
+			      insn_ns / 1000, cpus);
+	}
+	bound = (int64_t)(insn_ns * 400000);
+	if (bound < 20000000)
+		bound = 20000000;
+	if (cpus > 0 && vcpus > cpus)
+		bound = bound * ((vcpus + cpus - 1) / cpus);
+	return bound;
+}
+
+/*
+ * Per-vCPU and total invariants of a run that must deliver every timer:
+ * every event done, none lost, early or unexpected, no exit beyond the PV
+ * scan window, lateness in [0, late_ns]; every event woken by an interrupt
+ * or run due by the guest (interrupts + due_at_program >= events); at most
+ * one interrupt per programmed deadline (interrupts <= deadlines; not in
+ * periodic LAPIC mode, whose tick interrupts without a deadline).
+ */
 void check_delivery(json_t *run, int vcpus, int count, int64_t late_ns)
 {
 	json_t *per = json_object_get(run, "per_vcpu");
+	const char *lapic = json_string_value(json_object_get(run, "lapic"));
+	bool periodic = lapic && !strcmp(lapic, "periodic");
 	int64_t sum_irqs = 0;
 
 	assert_non_null(per);
 	assert_int_equal(json_array_size(per), vcpus);
 	for (int i = 0; i < vcpus; i++) {
 		json_t *v = json_array_get(per, i);
+		int64_t irqs = jint(v, "guest.interrupts");
 
 		assert_int_equal(jint(v, "guest.events"), count);
 		assert_int_equal(jint(v, "guest.lost"), 0);
 		assert_int_equal(jint(v, "guest.early"), 0);
-		assert_in_range(jint(v, "guest.interrupts"), count, INT64_MAX);
+		assert_int_equal(jint(v, "guest.unexpected"), 0);
+		assert_int_equal(jint(v, "guest.far_exits"), 0);
+		assert_in_range(irqs + jint(v, "guest.due_at_program"), count, INT64_MAX);
+		if (!periodic)
+			assert_in_range(irqs, 0, jint(v, "guest.deadlines"));
 		assert_int_equal(jint(v, "latency_ns.samples"), count);
 		assert_in_range(jint(v, "latency_ns.min"), 0, late_ns);
 		assert_in_range(jint(v, "latency_ns.max"), 0, late_ns);
-		sum_irqs += jint(v, "guest.interrupts");
+		sum_irqs += irqs;
 	}
 	assert_int_equal(jint(run, "guest.interrupts"), sum_irqs);
 	assert_int_equal(jint(run, "guest.lost"), 0);
 	assert_int_equal(jint(run, "guest.early"), 0);
+	assert_int_equal(jint(run, "guest.unexpected"), 0);
 }
-

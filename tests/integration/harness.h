@@ -20,8 +20,10 @@ int vt_run(struct vt_result *r, const char *const *args);
 void vt_free(struct vt_result *r);
 int64_t jint(json_t *obj, const char *path);	/* "guest.interrupts", -1 if absent */
 int have_kvm(void);
-/* cmocka asserts: every vCPU delivered count events, none lost or early,
- * lateness in [0, late_ns], totals the sum of vCPUs. */
+/* The lateness bound for a run of this many vCPUs on this machine (harness.c). */
+int64_t late_bound_ns(int vcpus);
+/* cmocka asserts: every vCPU delivered count events, none lost, early or
+ * unexpected, lateness in [0, late_ns], interrupts bounded both ways. */
 void check_delivery(json_t *run, int vcpus, int count, int64_t late_ns);
 
 #endif

@@ -4,27 +4,28 @@
  * and check what it reports.
  *
  * Every run must deliver every timer (events == count, lost == 0), never
- * early (early == 0 and no negative sample), and late by at most LATE_NS.
- * LATE_NS is 100 ms: on the PVM development host guest CPL0 code is emulated
- * (~0.3 us per instruction) and 4 vCPUs share 2 cores, so p99 lateness is
- * ~0.5 ms; but the host is itself a guest of another hypervisor and stalls
- * for tens of ms at times (46 ms seen once, in kvm mode). 100 ms still catches
- * a lost timer or a deadline converted with a wrong TSC offset or rate.
- * Periodic LAPIC mode rounds deadlines up to the next tick, so its bound is
- * one interval more. Runs are sized by event counts, not by time.
+ * early (early == 0 and no negative sample), with no unexpected interrupt,
+ * and late by at most late_bound_ns(vcpus): a bound this machine's own probe
+ * sets (harness.c), since the hosts behind this machine kind differ 3x in
+ * emulation speed. Periodic LAPIC mode rounds deadlines up to the next tick,
+ * so its bound is one interval more. Runs are sized by event counts, not by
+ * time; exit counts are exact where the protocol makes them exact.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "harness.h"
 
-#define LATE_NS		100000000LL
 #define COUNT		500
 #define INTERVAL_US	1000
 
@@ -36,15 +37,16 @@ static void require_kvm(void)
 	}
 }
 
-/* Stock KVM: TSC-deadline writes are handled in the kernel, never in user space. */
+/*
+ * Stock KVM: TSC-deadline writes are handled in the kernel, never in user
+ * space; every programmed deadline is one write (plus writes of 0). KVM's
+ * `exits` stat is not compared: on a PVM host emulated CPL0 code can write
+ * an MSR without a hardware exit, so the stat can fall below the writes.
+ */
 static void check_kvm_exits(json_t *run)
 {
-	int64_t msr = jint(run, "guest.msr_writes"), kexits = jint(run, "kvm_stats.exits");
-
-	assert_in_range(msr, jint(run, "guest.events"), INT64_MAX);
+	assert_in_range(jint(run, "guest.msr_writes"), jint(run, "guest.deadlines"), INT64_MAX);
 	assert_int_equal(jint(run, "exits.wrmsr"), -1);
-	if (kexits >= 0)
-		assert_in_range(kexits, msr, INT64_MAX);
 }
 
 static void cyclic(int vcpus)
@@ -58,16 +60,20 @@ static void cyclic(int vcpus)
 	snprintf(v, sizeof(v), "--vcpus=%d", vcpus);
 	assert_int_equal(vt_run(&r, args), 0);
 	assert_non_null(r.run);
-	check_delivery(r.run, vcpus, COUNT, LATE_NS);
+	check_delivery(r.run, vcpus, COUNT, late_bound_ns(vcpus));
 	check_kvm_exits(r.run);
 	vt_free(&r);
 }
 
 /*
- * Without a tick the only timer is the task's: stock KVM then costs exactly one
- * TSC-deadline write per period, plus one write of 0 when the CPU finishes.
- * With the 4 ms nohz tick and a 1 ms period it costs two (the tick restarted
- * on idle exit, then the task's earlier deadline), plus two at the end.
+ * Without a tick the only timer is the task's: each period's deadline is
+ * either programmed (one TSC-deadline write) or found due and run by the
+ * guest (due_at_program), so deadlines + due == count exactly, and the writes
+ * are those deadlines plus one write of 0 when the CPU finishes, in every
+ * run however late the host runs the guest. With the 4 ms nohz tick and a
+ * 1 ms period each period programs two (the tick restarted on idle exit, the
+ * task's deadline), plus at most one more per interrupt; writes of 0: one or
+ * two at the end, plus one per sleep found due while the tick was armed.
  */
 static void test_cyclic_msr_writes(void **s)
 {
@@ -79,19 +85,26 @@ static void test_cyclic_msr_writes(void **s)
 	(void)s;
 	require_kvm();
 	assert_int_equal(vt_run(&r, a0), 0);
-	check_delivery(r.run, 2, 300, LATE_NS);
+	check_delivery(r.run, 2, 300, late_bound_ns(2));
 	per = json_object_get(r.run, "per_vcpu");
 	for (int i = 0; i < 2; i++) {
-		assert_int_equal(jint(json_array_get(per, i), "guest.deadlines"), 300);
-		assert_int_equal(jint(json_array_get(per, i), "guest.msr_writes"), 301);
+		json_t *v = json_array_get(per, i);
+		int64_t d = jint(v, "guest.deadlines");
+
+		assert_int_equal(d + jint(v, "guest.due_at_program"), 300);
+		assert_int_equal(jint(v, "guest.msr_writes"), d + 1);
 	}
 	vt_free(&r);
 	assert_int_equal(vt_run(&r, a4), 0);
-	check_delivery(r.run, 2, 300, LATE_NS);
+	check_delivery(r.run, 2, 300, late_bound_ns(2));
 	per = json_object_get(r.run, "per_vcpu");
-	/* A vCPU preempted past a tick may add a few writes; never fewer than 2/period. */
-	for (int i = 0; i < 2; i++)
-		assert_in_range(jint(json_array_get(per, i), "guest.msr_writes"), 600, 660);
+	for (int i = 0; i < 2; i++) {
+		json_t *v = json_array_get(per, i);
+		int64_t d = jint(v, "guest.deadlines"), due = jint(v, "guest.due_at_program");
+
+		assert_in_range(d + due, 600, 600 + jint(v, "guest.interrupts"));
+		assert_in_range(jint(v, "guest.msr_writes") - d, 1, 2 + due);
+	}
 	vt_free(&r);
 }
 
@@ -107,7 +120,7 @@ static void latency(const char *wait)
 
 	require_kvm();
 	assert_int_equal(vt_run(&r, args), 0);
-	check_delivery(r.run, 2, COUNT, LATE_NS);
+	check_delivery(r.run, 2, COUNT, late_bound_ns(2));
 	check_kvm_exits(r.run);
 	vt_free(&r);
 }
@@ -123,7 +136,7 @@ static void test_lapic_oneshot(void **s)
 	(void)s;
 	require_kvm();
 	assert_int_equal(vt_run(&r, args), 0);
-	check_delivery(r.run, 2, COUNT, LATE_NS);
+	check_delivery(r.run, 2, COUNT, late_bound_ns(2));
 	assert_int_equal(jint(r.run, "guest.msr_writes"), 0);	/* TMICT, not the deadline MSR */
 	assert_string_equal(json_string_value(json_object_get(r.run, "lapic")), "oneshot");
 	vt_free(&r);
@@ -137,7 +150,7 @@ static void test_lapic_periodic(void **s)
 	(void)s;
 	require_kvm();
 	assert_int_equal(vt_run(&r, args), 0);
-	check_delivery(r.run, 2, 100, LATE_NS + INTERVAL_US * 1000LL);
+	check_delivery(r.run, 2, 100, late_bound_ns(2) + INTERVAL_US * 1000LL);
 	assert_int_equal(jint(r.run, "guest.msr_writes"), 0);
 	vt_free(&r);
 }
@@ -242,9 +255,41 @@ static void test_bad_images(void **s)
 	unlink(empty);
 }
 
+/*
+ * The harness itself: a VMM that ignores its --timeout is killed once it has
+ * outlived it, and the test sees a killed run, not a hang. Needs no KVM: a
+ * stand-in that sleeps plays the hung VMM.
+ */
+static void test_harness_kills_hung_vmm(void **s)
+{
+	char path[] = "/tmp/vtimer-hang-XXXXXX";
+	const char *args[] = { "--timeout=1", NULL };
+	static const char script[] = "#!/bin/sh\nexec sleep 600\n";
+	int fd = mkstemp(path);
+	struct timespec t0, t1;
+	struct vt_result r;
+
+	(void)s;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, script, sizeof(script) - 1), sizeof(script) - 1);
+	fchmod(fd, 0700);
+	close(fd);
+	setenv("VTIMER_TEST_BIN", path, 1);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	vt_run(&r, args);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	unsetenv("VTIMER_TEST_BIN");
+	unlink(path);
+	assert_true(r.killed);
+	assert_int_equal(r.status, 128 + SIGKILL);
+	assert_in_range(t1.tv_sec - t0.tv_sec, 1, 10);	/* timeout 1 s + grace 1 s */
+	vt_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_harness_kills_hung_vmm),
 		cmocka_unit_test(test_bad_flags),
 		cmocka_unit_test(test_bad_images),
 		cmocka_unit_test(test_json_contract),
