@@ -194,9 +194,14 @@ void vt_scan(struct vcpu_timer *vt, uint64_t horizon, uint64_t margin)
 	}
 	vt->seen = p;
 	vt->st.discovered++;
+	/*
+	 * A look armed at exactly p is not p's deadline: its expiry would find
+	 * pending == seen and not inject. Arm p itself, which ends the look
+	 * (tests/models/lazy.pml -DLOOK_SCAN_KEEPS_LOOK).
+	 */
 	if (!p)
 		vt_disarm(vt);
-	else if (p != vt->deadline)
+	else if (p != vt->deadline || vt->look)
 		vt_arm(vt, p);
 	else
 		set_armed(vt, p);	/* unchanged timer: publish it again after the retraction */
