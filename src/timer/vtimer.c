@@ -194,9 +194,14 @@ void vt_scan(struct vcpu_timer *vt, uint64_t horizon, uint64_t margin)
 	}
 	vt->seen = p;
 	vt->st.discovered++;
+	/*
+	 * A look armed at exactly p is not p's deadline: its expiry would find
+	 * pending == seen and not inject. Arm p itself, which ends the look
+	 * (tests/models/lazy.pml -DLOOK_SCAN_KEEPS_LOOK).
+	 */
 	if (!p)
 		vt_disarm(vt);
-	else if (p != vt->deadline)
+	else if (p != vt->deadline || vt->look)
 		vt_arm(vt, p);
 	else
 		set_armed(vt, p);	/* unchanged timer: publish it again after the retraction */
@@ -295,6 +300,26 @@ int vt_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val)
 	return gp;
 }
 
+/*
+ * IA32_TSC_DEADLINE reads back the guest's deadline, 0 once it fired (KVM's
+ * semantics). vt->deadline is the host timer, which may be a look, or an
+ * earlier deadline the guest has since replaced through the page. With the
+ * page on, the guest's deadline is `pending` (stored before any MSR write,
+ * pv-abi.md 4): 0 if the host has acted on it (seen) and holds no timer for
+ * it, i.e. injected it or dropped it; a value not yet seen is still owed.
+ */
+static uint64_t tsc_deadline_read(struct vcpu_timer *vt)
+{
+	uint64_t p;
+
+	if (!vt->page)
+		return vt->deadline;
+	p = pv_load(&vt->page->pending);
+	if (p == vt->seen && (vt->look || p != vt->deadline))
+		return 0;
+	return p;
+}
+
 int vt_rdmsr(struct vcpu *vcpu, uint32_t msr, uint64_t *val)
 {
 	struct timer_engine *e = vcpu->vm->timer;
@@ -303,7 +328,7 @@ int vt_rdmsr(struct vcpu *vcpu, uint32_t msr, uint64_t *val)
 
 	pthread_mutex_lock(&vt->lock);
 	if (msr == MSR_TSC_DEADLINE)
-		*val = vt->deadline;
+		*val = tsc_deadline_read(vt);
 	else if (msr == MSR_VTIMER_PV && e->features)
 		*val = vt->pv_msr;
 	else

@@ -9,6 +9,21 @@
  * -DFEATURES=n selects the VTIMER_F_* bits in force: 1 lazy, 2 pvtimer
  * (horizon), 3 hybrid, 4 direct (a poller reads `pending` every tick).
  *
+ * The due rule (guest/kernel/timer.c, run_due): a new deadline D that is due,
+ * or within DUE_MARGIN of now, when it is to be programmed is never
+ * programmed: the guest waits until D and runs the expiry itself, storing
+ * neither `pending` nor the MSR; what was programmed before stays programmed.
+ * By default this is the guest's choice for such a D (an ABI v1 guest
+ * programs it, and the host must still serve that); -DDUE_ALWAYS makes it the
+ * rule, as in the vtimer guest.
+ *
+ * -DLOOK adds the host's look-ahead (pv-abi.md 5.4): after each injection the
+ * host arms a look at now + LOOK_L instead of nothing, published as `armed`;
+ * a look's expiry that finds `pending` == `seen` arms the next look until
+ * LOOK_WINDOW has passed, and acts on the first change as any expiry does.
+ * Any arm, disarm or MSR exit ends the look; a scan that finds `pending` equal
+ * to the look time arms it as a deadline (the look alone would not inject).
+ *
  * Checked over every interleaving (assertions, pan -DNOCLAIM):
  *   never_lost   the clock never moves past a deadline the guest has finished
  *                programming unless its interrupt is pending or was taken.
@@ -19,11 +34,13 @@
  *                quiescent state.
  *   never_early  the guest's handler never runs while its current deadline is
  *                in the future (or stopped) unless it is a stale interrupt:
- *                each deadline replaced after it had passed licenses one.
+ *                each deadline replaced after it had passed licenses one; and
+ *                the guest never runs a due deadline's expiry before it.
  *   host_due     the host injects only for a pending deadline that has passed.
  *   host_asked   the host never injects when pending == 0.
- *   once         no program(D) call gets two interrupts (ghost ids travel with
- *                `pending`; injections coalesce in IRR as on hardware).
+ *   once         no program(D) call gets two interrupts, nor one after the
+ *                guest ran D itself (ghost ids travel with `pending`;
+ *                injections coalesce in IRR as on hardware).
  *
  * Memory is x86-TSO: each side's stores go through a one-entry store buffer
  * drained nondeterministically (one legal TSO behaviour, so whatever is found
@@ -50,6 +67,14 @@
  *                        a stale horizon hides a re-stored, served value
  *   -DGUEST_STALE_FLAG   the guest's stale bookkeeping is one flag cleared
  *                        by every interrupt: a stale interrupt looks early
+ *   -DDUE_STORES_PENDING the guest runs a due deadline itself but also
+ *                        stores it in `pending`: the host injects it again
+ *   -DNO_DUE_WAIT        the guest runs a deadline within DUE_MARGIN at
+ *                        once instead of waiting for it: early
+ *   -DLOOK_SCAN_KEEPS_LOOK (with -DLOOK) a scan finding `pending` equal to
+ *                        the look time only publishes `armed` again and keeps
+ *                        the look, whose expiry then sees P == seen and does
+ *                        not inject (vt_scan before the fix): lost
  *   -DNO_HOST_ASSERTS    leaves the host-side assertions out, so a host bug
  *                        must show in what the guest sees
  * Not in test.sh: -DMSR_DEDUP_SEEN -DMSR_ARMS_PAST (an MSR exit for the value
@@ -77,6 +102,23 @@
 #else
 #define MARGIN		SCAN_LATE
 #endif
+
+#ifndef DUE_MARGIN
+#define DUE_MARGIN	1	/* run_due: a deadline this near is waited out */
+#endif
+#ifdef NO_DUE_WAIT
+#define DUE_READY(d)	true	/* runs it at once, even if still ahead */
+#else
+#define DUE_READY(d)	(d <= now)	/* waits (cpu_relax) until it is due */
+#endif
+#ifdef DUE_ALWAYS
+#define DUE_PROGRAM(d)	(d == 0 || d > now + DUE_MARGIN)
+#else
+#define DUE_PROGRAM(d)	true	/* ABI v1 guests program due deadlines */
+#endif
+
+#define LOOK_L		1	/* LOOK: look interval */
+#define LOOK_WINDOW	2	/* LOOK: keep looking this long after an injection */
 
 #ifdef NO_FENCE
 #define NO_GUEST_FENCE
@@ -106,6 +148,8 @@ byte htimer = 0;	/* host timer deadline, 0 = off */
 byte seen = 0;		/* pending as the last expiry or scan read it */
 bit hlock = 0;		/* the vCPU's host lock */
 bit dirty = 0;		/* DIRECT: pending stored since the poller read it */
+bit look = 0;		/* LOOK: htimer is a look at the page, not a deadline */
+byte look_until = 0;	/* LOOK: stop looking at this time */
 
 /* The local APIC's IRR bit for the timer vector. */
 bit irr = 0;
@@ -124,6 +168,7 @@ byte credit = 0;	/* replaced deadlines that had passed: each may still
 #endif
 byte stored = 0;	/* ghost: values ever stored to pending (DIRECT) */
 bit in_prog = 0;	/* inside program(D), IF = 0 */
+bit in_due = 0;		/* inside run_due(D), IF = 0 */
 
 bit never_lost = 1;
 bit never_early = 1;
@@ -166,14 +211,40 @@ inline host_store(what, val)
 
 inline arm(v)
 {
-	htimer = v;
+	htimer = v; look = 0;
 	host_store(W_ARMED, v)
 }
 
 inline disarm()
 {
-	htimer = 0;
+	htimer = 0; look = 0;
 	host_store(W_ARMED, 0)
+}
+
+/* LOOK: arm a look at the page, published as `armed` like any deadline. */
+inline arm_look()
+{
+	arm(now + LOOK_L);
+	look = 1
+}
+
+/*
+ * The scan acts on P (vt_scan's tail). A timer already at P is only
+ * published again, but a look at P is not P's deadline: its expiry would
+ * find P == seen and not inject, so it is re-armed as a deadline.
+ */
+inline scan_act()
+{
+	seen = P;
+	if
+	:: P == 0 -> disarm()
+#ifdef LOOK_SCAN_KEEPS_LOOK
+	:: P != 0 && P == htimer -> host_store(W_ARMED, P)	/* look left set */
+	:: P != 0 && P != htimer -> arm(P)
+#else
+	:: else -> arm(P)
+#endif
+	fi
 }
 
 inline inject(id)
@@ -225,7 +296,18 @@ end_host:
 #endif
 	}
 		atomic { host_fence() ->
-		P = pending; Pid = pend_id; seen = P;
+		P = pending; Pid = pend_id;
+		if
+		:: look && P == seen ->		/* a look found nothing new */
+			look = 0;
+			if
+			:: now < look_until -> arm_look()
+			:: else
+			fi;
+			goto exp_done
+		:: else -> look = 0
+		fi;
+		seen = P;
 		if
 #ifdef EXPIRY_NO_RECHECK
 		:: true ->
@@ -242,6 +324,11 @@ end_host:
 			assert(host_due);
 #endif
 			inject(Pid)
+#ifdef LOOK
+			;
+			look_until = now + LOOK_WINDOW;
+			arm_look()
+#endif
 		:: P != 0 && P > now ->
 			arm(P)		/* re-armed without exit */
 		:: P == 0 ->
@@ -250,6 +337,7 @@ end_host:
 #endif
 			skip		/* dropped */
 		fi;
+exp_done:
 		P = 0; Pid = 0; hlock = 0 }
 
 	:: atomic { SCANS && !hlock && h_sb == 0 ->
@@ -268,11 +356,7 @@ end_host:
 			host_store(W_ARMED, 0);
 			retract = 1
 		:: P != seen && !RETRACT(P) ->
-			seen = P;
-			if
-			:: P == 0 -> disarm()
-			:: else -> arm(P)
-			fi
+			scan_act()
 		fi;
 		if
 		:: !retract -> P = 0; hlock = 0
@@ -281,11 +365,8 @@ end_host:
 		if
 		:: retract ->
 			atomic { host_fence() ->
-			P = pending; dirty = 0; seen = P;
-			if
-			:: P == 0 -> disarm()
-			:: else -> arm(P)
-			fi;
+			P = pending; dirty = 0;
+			scan_act();
 			P = 0; retract = 0; hlock = 0 }
 		:: else
 		fi
@@ -299,7 +380,7 @@ active proctype guest()
 
 end_guest:
 	do
-	:: atomic { irr && !in_prog ->		/* the timer interrupt handler */
+	:: atomic { irr && !in_prog && !in_due ->	/* the timer interrupt handler */
 		if
 		:: cur == 0 || now < cur ->	/* nothing due: stale or early */
 			never_early = (credit > 0);
@@ -322,8 +403,30 @@ end_guest:
 		:: else
 		fi }
 
-	:: atomic { n < NPROG && !in_prog && !g_sb ->	/* program(D), IF = 0 */
+	:: atomic { n < NPROG && !in_prog && !in_due && !g_sb ->	/* IF = 0 */
 		select (D : 0 .. MAXT);
+		n++;
+		if
+		:: D != 0 && D <= now + DUE_MARGIN ->
+			/*
+			 * run_due (guest/kernel/timer.c): the new head is due or
+			 * nearer than one exit. Wait for it and run its expiry
+			 * here: neither `pending` nor the MSR is written, and
+			 * the deadline programmed before stays programmed.
+			 */
+			in_due = 1;
+#ifdef DUE_STORES_PENDING
+			if
+			:: cur != 0 && cur <= now -> credit++
+			:: else
+			fi;
+			cur = D; cur_id = n;
+			got = 1;	/* it runs it below: not lost */
+			g_sb_val = D; g_sb_id = n; g_sb = 1;
+#endif
+			goto prog_done
+		:: DUE_PROGRAM(D) -> skip	/* program(D) */
+		fi;
 		if	/* DIRECT: a passed value is never stored again */
 		:: DIRECT && D != 0 && D <= now && (stored & (1 << D)) -> D = 0
 		:: else
@@ -333,14 +436,21 @@ end_guest:
 		:: cur != 0 && cur <= now -> credit++
 		:: else
 		fi;
-		n++;
 		cur = D; cur_id = n; got = 0;
 		g_sb_val = D; g_sb_id = n; g_sb = 1;	/* page.pending = D */
 		if
 		:: DIRECT || D == 0 -> D = 0		/* no exit, done */
 		:: else -> in_prog = 1
-		fi }
+		fi;
+prog_done:
+		skip }
 		if
+		:: in_due ->
+			atomic { DUE_READY(D) ->	/* expire_queue: runs D */
+				never_early = (D <= now);
+				assert(never_early);
+				delivered = delivered | (1 << n);
+				D = 0; in_due = 0 }
 		:: in_prog ->
 			atomic { guest_fence() -> A = armed }
 			atomic {
@@ -371,11 +481,11 @@ end_guest:
 #ifndef MSR_ARMS_PAST
 					if
 					:: D <= now ->
-						htimer = 0; armed = 0;
+						htimer = 0; armed = 0; look = 0;
 						inject(cur_id)
 					:: else ->
 #endif
-						htimer = D; armed = D
+						htimer = D; armed = D; look = 0
 #ifndef MSR_ARMS_PAST
 					fi;
 #endif

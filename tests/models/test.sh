@@ -14,7 +14,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 n=0
 fail=0
-echo "1..23"
+echo "1..29"
 
 # check MODEL SPIN_DEFINES CC_DEFINE EXPECT(clean|caught[:ASSERTION]) WHAT [pan flags]
 # Safety runs compile pan with -DNOCLAIM so invalid end states (deadlocks) and
@@ -100,4 +100,24 @@ check $L "-DFEATURES=2 -DMSR_KEEPS_SEEN" -DNOCLAIM caught:once \
 	"pv horizon: an MSR exit not recorded as seen is armed again by the scan"
 check $L "-DFEATURES=3 -DGUEST_STALE_FLAG" -DNOCLAIM caught:never_early \
 	"pv hybrid: a one-bit stale flag miscounts a stale interrupt as early"
+
+# The due rule (guest/kernel/timer.c, run_due): a deadline due, or within
+# DUE_MARGIN, when it becomes the head is waited out and run by the guest,
+# with no store to pending and no MSR write. By default the model lets the
+# guest choose that or program it (an ABI v1 guest); -DDUE_ALWAYS is the
+# vtimer guest exactly.
+check $L "-DFEATURES=3 -DDUE_ALWAYS" -DNOCLAIM clean \
+	"pv hybrid, due deadlines always run by the guest: never lost, early, doubled or unasked"
+check $L "-DFEATURES=3 -DDUE_STORES_PENDING" -DNOCLAIM caught:once \
+	"pv hybrid: a guest running a due deadline itself and storing it in pending is interrupted again"
+check $L "-DFEATURES=1 -DDUE_STORES_PENDING" -DNOCLAIM caught:once \
+	"pv lazy: a guest running a due deadline itself and storing it in pending is interrupted again"
+check $L "-DFEATURES=3 -DNO_DUE_WAIT" -DNOCLAIM caught:never_early \
+	"pv hybrid: a guest running a near deadline without waiting for it runs it early"
+
+# Look-ahead after an injection (pv-abi.md 5.4; hybrid's scan:P,look:L).
+check $L "-DFEATURES=3 -DLOOK -DMAXT=5" -DNOCLAIM clean \
+	"pv hybrid with look-ahead: never lost, early, doubled or unasked"
+check $L "-DFEATURES=3 -DLOOK -DLOOK_SCAN_KEEPS_LOOK -DMAXT=5" -DNOCLAIM caught:never_lost \
+	"pv hybrid with look-ahead: a scan finding pending == the look time and keeping the look loses it"
 exit $fail
