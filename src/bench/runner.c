@@ -32,7 +32,7 @@ static int ucall_io(struct vcpu *vcpu, uint16_t port, bool out, int size, uint8_
 	memcpy(&slot, data, 4);
 	gu = vm_gpa(vm, VTIMER_GPA_UCALL + (uint64_t)slot * sizeof(u), sizeof(u));
 	if (slot != (uint32_t)vcpu->id || !gu) {
-		vm_stop(vm, VT_EXIT_ABORT, "vCPU %d: ucall names slot %u", vcpu->id, slot);
+		vm_fail(vm, VT_FAIL_GUEST_ABORT, "vCPU %d: ucall names slot %u", vcpu->id, slot);
 		return -1;
 	}
 	memcpy(&u, gu, sizeof(u));	/* one snapshot: the guest may keep writing */
@@ -41,7 +41,7 @@ static int ucall_io(struct vcpu *vcpu, uint16_t port, bool out, int size, uint8_
 		if (*p < 0x20 || *p > 0x7e)
 			*p = '?';
 	if (u.version != VTIMER_ABI_VERSION) {
-		vm_stop(vm, VT_EXIT_ABORT, "vCPU %d: ucall ABI version %u, want %u", vcpu->id,
+		vm_fail(vm, VT_FAIL_GUEST_ABORT, "vCPU %d: ucall ABI version %u, want %u", vcpu->id,
 			u.version, VTIMER_ABI_VERSION);
 		return -1;
 	}
@@ -61,10 +61,10 @@ static int ucall_io(struct vcpu *vcpu, uint16_t port, bool out, int size, uint8_
 	case VTIMER_UCALL_SYNC:
 		return 0;
 	case VTIMER_UCALL_ABORT:
-		vm_stop(vm, VT_EXIT_ABORT, "guest vCPU %d aborted: %s", vcpu->id, u.msg);
+		vm_fail(vm, VT_FAIL_GUEST_ABORT, "guest vCPU %d aborted: %s", vcpu->id, u.msg);
 		return -1;
 	}
-	vm_stop(vm, VT_EXIT_ABORT, "vCPU %d: unknown ucall %u", vcpu->id, u.cmd);
+	vm_fail(vm, VT_FAIL_GUEST_ABORT, "vCPU %d: unknown ucall %u", vcpu->id, u.cmd);
 	return -1;
 }
 
@@ -258,14 +258,12 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	if (timer_engine_start(&eng) == 0)
 		vm_run(&vm);
 	else
-		vm_stop(&vm, VT_EXIT_SETUP, "timer engine did not start");
+		vm_fail(&vm, VT_FAIL_SETUP, "timer engine did not start");
 	timer_engine_stop(&eng);
 	r->wall_s = (now_ns() - t0) / 1e9;
 	r->hk_cpu_ns = hk_cpu_ns(eng.hk);
 	r->hk_scans = hk_scans(eng.hk);
 	r->status = vm.exit_status;
-	if (vm.timed_out)
-		r->status = VT_EXIT_TIMEOUT;
 	snprintf(r->error, sizeof(r->error), "%s", vm.error);
 	if (!cfg->kernel)
 		collect(r, &vm, &eng);

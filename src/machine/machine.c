@@ -45,24 +45,37 @@ int vm_add_pio(struct vm *vm, uint16_t base, uint16_t len, pio_fn fn, void *opaq
 	return 0;
 }
 
-void vm_stop(struct vm *vm, int status, const char *fmt, ...)
+static void vm_vstop(struct vm *vm, int status, const char *fmt, va_list ap)
 {
-	va_list ap;
-
 	pthread_mutex_lock(&vm->lock);
 	if (!vm->stop) {
 		vm->exit_status = status;
-		if (fmt) {
-			va_start(ap, fmt);
+		if (fmt)
 			vsnprintf(vm->error, sizeof(vm->error), fmt, ap);
-			va_end(ap);
-		}
 		vm->stop = true;
 	}
 	pthread_mutex_unlock(&vm->lock);
 	for (int i = 0; i < vm->nr_vcpus; i++)
 		if (vm->vcpus[i].thread && !pthread_equal(vm->vcpus[i].thread, pthread_self()))
 			pthread_kill(vm->vcpus[i].thread, VM_SIG_KICK);
+}
+
+void vm_stop(struct vm *vm, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vm_vstop(vm, status, fmt, ap);
+	va_end(ap);
+}
+
+void vm_fail(struct vm *vm, enum vt_failure f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vm_vstop(vm, vt_failure_status(f), fmt, ap);
+	va_end(ap);
 }
 
 static int vm_setup_cpuid(struct vm *vm)
@@ -331,7 +344,7 @@ static void *vcpu_thread(void *arg)
 			continue;
 		}
 		if (r < 0) {
-			vm_stop(vm, 2, "vCPU %d: KVM_RUN: %s", vcpu->id, strerror(-r));
+			vm_fail(vm, VT_FAIL_IOCTL, "vCPU %d: KVM_RUN: %s", vcpu->id, strerror(-r));
 			break;
 		}
 		if (vcpu_handle_exit(vcpu) < 0)
@@ -347,15 +360,17 @@ int vm_run(struct vm *vm)
 
 	build_page_tables(vm);
 	for (int i = 0; i < vm->nr_vcpus; i++)
-		if (vcpu_setup(&vm->vcpus[i]) < 0)
+		if (vcpu_setup(&vm->vcpus[i]) < 0) {
+			vm_fail(vm, VT_FAIL_IOCTL, "vCPU %d: setting up its registers failed", i);
 			return -1;
+		}
 	/* vCPU threads unblock the kick signal themselves; others keep it blocked. */
 	sigemptyset(&set);
 	sigaddset(&set, VM_SIG_KICK);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	for (int i = 0; i < vm->nr_vcpus; i++) {
 		if (pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i])) {
-			vm_stop(vm, 2, "cannot start vCPU thread %d", i);
+			vm_fail(vm, VT_FAIL_SETUP, "cannot start vCPU thread %d", i);
 			break;
 		}
 		started++;
@@ -364,7 +379,7 @@ int vm_run(struct vm *vm)
 		usleep(2000);
 		if (vm->deadline_ns && now_ns() > vm->deadline_ns) {
 			vm->timed_out = true;
-			vm_stop(vm, 3, "guest did not finish before the %s timeout",
+			vm_fail(vm, VT_FAIL_TIMEOUT, "guest did not finish before the %s timeout",
 				"--timeout");
 		}
 	}

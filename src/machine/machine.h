@@ -18,6 +18,7 @@
 #include <linux/kvm.h>
 
 #include "../kvm/kvm.h"
+#include "../status.h"
 
 #define VM_MAX_PIO	16
 #define VTIMER_SERIAL_BASE	0x3f8
@@ -115,10 +116,16 @@ void vm_destroy(struct vm *vm);
 /* Host pointer for [gpa, gpa+len) or NULL if any byte lies outside guest RAM. */
 void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len);
 int vm_add_pio(struct vm *vm, uint16_t base, uint16_t len, pio_fn fn, void *opaque);
-/* Sets up the vCPUs for vm->entry, runs them to completion or timeout. */
+/*
+ * Sets up the vCPUs for vm->entry, runs them to completion or timeout. -1 if a
+ * vCPU could not be set up (the VM is then stopped with VT_EXIT_KVM).
+ */
 int vm_run(struct vm *vm);
 /* Stops every vCPU; the first caller's status and reason win. */
 void vm_stop(struct vm *vm, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* vm_stop() for a host failure, with status vt_failure_status(f). */
+void vm_fail(struct vm *vm, enum vt_failure f, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const char *exit_reason_name(unsigned int reason);
 /* Adds or replaces a CPUID leaf for every vCPU (before vm_run). */
