@@ -37,6 +37,15 @@ void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
 	return vm->mem + gpa;
 }
 
+void *vm_gpa_elem(struct vm *vm, uint64_t gpa, uint64_t idx, uint64_t stride, uint64_t len)
+{
+	uint64_t off;
+
+	if (__builtin_mul_overflow(idx, stride, &off) || __builtin_add_overflow(gpa, off, &gpa))
+		return NULL;
+	return vm_gpa(vm, gpa, len);
+}
+
 int vm_add_pio(struct vm *vm, uint16_t base, uint16_t len, pio_fn fn, void *opaque)
 {
 	if (vm->nr_pio == VM_MAX_PIO)

@@ -115,6 +115,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg);
 void vm_destroy(struct vm *vm);
 /* Host pointer for [gpa, gpa+len) or NULL if any byte lies outside guest RAM. */
 void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len);
+/* vm_gpa(gpa + idx * stride, len), NULL also if that arithmetic overflows. */
+void *vm_gpa_elem(struct vm *vm, uint64_t gpa, uint64_t idx, uint64_t stride, uint64_t len);
 int vm_add_pio(struct vm *vm, uint16_t base, uint16_t len, pio_fn fn, void *opaque);
 /*
  * Sets up the vCPUs for vm->entry, runs them to completion or timeout. -1 if a
