@@ -105,6 +105,9 @@ void report_table(const struct run_report *r, FILE *f)
 			(unsigned long long)r->hk_scans, r->hk_cpu_ns / 1e6,
 			r->wall_s > 0 ? r->hk_cpu_ns / 1e7 / r->wall_s : 0.0);
 		fprintf(f, "\nguest pv writes (no exit)=%llu", (unsigned long long)r->total.c.pv_writes);
+		if (h->inject_errors)
+			fprintf(f, "\nhost engine: %llu interrupt injections FAILED (KVM_SIGNAL_MSI): the guest lost them",
+				(unsigned long long)h->inject_errors);
 	}
 	if (r->total.c.events)
 		fprintf(f, "\nper timer event: userspace exits %.3f, kvm exits %.3f, msr writes %.3f",
@@ -135,11 +138,12 @@ static json_t *counters_json(const struct vtimer_counters *c)
 
 static json_t *host_json(const struct timer_stats *h)
 {
-	return json_pack("{sI sI sI sI sI sI sI sI sI sI}",
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI}",
 			 "msr_exits", (json_int_t)h->msr_exits,
 			 "pv_msr_writes", (json_int_t)h->pv_msr_writes,
 			 "pv_gp", (json_int_t)h->pv_gp,
 			 "injections", (json_int_t)h->injections,
+			 "inject_errors", (json_int_t)h->inject_errors,
 			 "rearms_without_exit", (json_int_t)h->rearms,
 			 "dropped", (json_int_t)h->dropped,
 			 "discovered", (json_int_t)h->discovered,

@@ -54,19 +54,20 @@ int vm_add_pio(struct vm *vm, uint16_t base, uint16_t len, pio_fn fn, void *opaq
 	return 0;
 }
 
+/* Kicks only threads that have not ended: a joined thread's id is invalid. */
 static void vm_vstop(struct vm *vm, int status, const char *fmt, va_list ap)
 {
-	pthread_mutex_lock(&vm->lock);
+	pthread_mutex_lock(&vm->stop_lock);
 	if (!vm->stop) {
 		vm->exit_status = status;
 		if (fmt)
 			vsnprintf(vm->error, sizeof(vm->error), fmt, ap);
 		vm->stop = true;
 	}
-	pthread_mutex_unlock(&vm->lock);
 	for (int i = 0; i < vm->nr_vcpus; i++)
-		if (vm->vcpus[i].thread && !pthread_equal(vm->vcpus[i].thread, pthread_self()))
+		if (vm->vcpus[i].running && !pthread_equal(vm->vcpus[i].thread, pthread_self()))
 			pthread_kill(vm->vcpus[i].thread, VM_SIG_KICK);
+	pthread_mutex_unlock(&vm->stop_lock);
 }
 
 void vm_stop(struct vm *vm, int status, const char *fmt, ...)
@@ -120,8 +121,11 @@ static int vcpu_set_cpuid(struct vcpu *vcpu)
 int vm_cpuid_set(struct vm *vm, uint32_t fn, uint32_t eax, uint32_t ebx, uint32_t ecx,
 		 uint32_t edx)
 {
-	struct kvm_cpuid_entry2 *e = kvm_cpuid_find(vm->cpuid, fn, 0);
+	struct kvm_cpuid_entry2 *e;
 
+	if (!vm->cpuid)
+		return -1;
+	e = kvm_cpuid_find(vm->cpuid, fn, 0);
 	if (!e) {
 		size_t n = vm->cpuid->nent + 1;
 		struct kvm_cpuid2 *c = realloc(vm->cpuid, sizeof(*c) + n * sizeof(c->entries[0]));
@@ -148,6 +152,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	memset(vm, 0, sizeof(*vm));
 	vm->fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
+	pthread_mutex_init(&vm->stop_lock, NULL);
 	vm->console = cfg->console ? cfg->console : stdout;
 	vm->pin_cpus = cfg->pin_cpus;
 	if (cfg->nr_vcpus < 1 || cfg->nr_vcpus > VTIMER_MAX_VCPUS) {
@@ -359,6 +364,9 @@ static void *vcpu_thread(void *arg)
 		if (vcpu_handle_exit(vcpu) < 0)
 			break;
 	}
+	pthread_mutex_lock(&vm->stop_lock);
+	vcpu->running = false;
+	pthread_mutex_unlock(&vm->stop_lock);
 	return NULL;
 }
 
@@ -378,7 +386,12 @@ int vm_run(struct vm *vm)
 	sigaddset(&set, VM_SIG_KICK);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	for (int i = 0; i < vm->nr_vcpus; i++) {
-		if (pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i])) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		pthread_mutex_lock(&vm->stop_lock);
+		v->running = !pthread_create(&v->thread, NULL, vcpu_thread, v);
+		pthread_mutex_unlock(&vm->stop_lock);
+		if (!v->running) {
 			vm_fail(vm, VT_FAIL_SETUP, "cannot start vCPU thread %d", i);
 			break;
 		}

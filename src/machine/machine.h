@@ -3,9 +3,11 @@
  * The virtual machine: guest memory, vCPU threads, port-I/O devices and the
  * one exit dispatch table (exit.c).
  *
- * Locking: vm->lock protects console output, the stop/exit-status pair and
- * device state shared between vCPU threads. Per-vCPU counters are written
- * only by the owning vCPU thread and read after it has been joined.
+ * Locking: vm->lock protects console output and device state shared between
+ * vCPU threads. vm->stop_lock protects the stop/exit-status/error triple and
+ * each vcpu.running; it is never held across anything that can wait, so the
+ * watchdog can always stop the run. Per-vCPU counters are written only by the
+ * owning vCPU thread and read after it has been joined.
  */
 #ifndef VTIMER_MACHINE_H
 #define VTIMER_MACHINE_H
@@ -69,6 +71,7 @@ struct vcpu {
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
+	bool running;			/* thread not yet ended: may be kicked (stop_lock) */
 	bool done;			/* guest reported this vCPU finished */
 	uint64_t exits[VM_EXIT_REASONS + 1];	/* userspace exits by KVM_EXIT_* */
 	uint64_t exits_total;
@@ -94,6 +97,7 @@ struct vm {
 
 	FILE *console;
 	pthread_mutex_t lock;
+	pthread_mutex_t stop_lock;
 	volatile bool stop;
 	int exit_status;		/* process exit status once stopped */
 	char error[256];		/* first reason the run stopped abnormally */

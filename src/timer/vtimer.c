@@ -8,6 +8,7 @@
  * the mirror image, so one of the two always sees the other's store
  * (tests/models/lazy.pml).
  */
+#include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -60,7 +61,9 @@ static void host_timer_update(struct vcpu_timer *vt)
 			if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
 				its.it_value.tv_nsec = 1;
 		}
-		timer_settime(vt->ptimer, TIMER_ABSTIME, &its, NULL);
+		if (timer_settime(vt->ptimer, TIMER_ABSTIME, &its, NULL) < 0)
+			vm_fail(vt->vcpu->vm, VT_FAIL_HOST_TIMER, "vCPU %d: timer_settime: %s",
+				vt->vcpu->id, strerror(errno));
 	}
 }
 
@@ -113,6 +116,8 @@ static void inject(struct vcpu_timer *vt)
 	}
 	if (__kvm_ioctl(vt->vcpu->vm->fd, KVM_SIGNAL_MSI, &msi) >= 0)
 		vt->st.injections++;
+	else
+		vt->st.inject_errors++;	/* reported with the run; the guest sees a lost timer */
 }
 
 /*

@@ -33,6 +33,7 @@ static inline struct vm *fake_vm_new(int nr_vcpus, uint64_t mem_size)
 	f->vm.tsc_khz = 1000000;
 	f->vm.cpuid = calloc(1, sizeof(*f->vm.cpuid));
 	pthread_mutex_init(&f->vm.lock, NULL);
+	pthread_mutex_init(&f->vm.stop_lock, NULL);
 	for (int i = 0; i < nr_vcpus; i++) {
 		f->vcpus[i] = (struct vcpu){ .vm = &f->vm, .id = i, .fd = -1, .run = &f->runs[i] };
 		f->vcpus[i].stats.fd = -1;

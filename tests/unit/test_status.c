@@ -5,14 +5,17 @@
  * status a guest can report; the exits that end a run (triple fault, system
  * event, KVM internal error, failed entry, an exit without a handler) stop it
  * with 71; a vCPU whose setup ioctl fails stops the run with 70 instead of
- * letting it report 0. No KVM: the VM is a fake whose ioctls fail with EBADF.
+ * letting it report 0; vm_stop() kicks a vCPU thread only while it is
+ * running, never one that has ended (and may have been joined). No KVM: the VM is a fake whose ioctls fail with EBADF.
  * Tolerance: none.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "fake_vm.h"
@@ -84,6 +87,44 @@ static void test_vcpu_setup_failure(void **state)
 	fake_vm_free(vm);
 }
 
+static volatile int kicked;
+
+static void *wait_kick(void *arg)
+{
+	struct timespec ts = { 0, 300000000 };
+	sigset_t set;
+
+	(void)arg;
+	sigemptyset(&set);
+	sigaddset(&set, VM_SIG_KICK);
+	kicked = sigtimedwait(&set, NULL, &ts) == VM_SIG_KICK;
+	return NULL;
+}
+
+static void stop_with_thread(bool running, bool want_kick)
+{
+	struct vm *vm = fake_vm_new(1, 1 << 20);
+	sigset_t set, old;
+
+	sigemptyset(&set);
+	sigaddset(&set, VM_SIG_KICK);
+	pthread_sigmask(SIG_BLOCK, &set, &old);	/* the thread inherits it */
+	kicked = 0;
+	assert_int_equal(pthread_create(&vm->vcpus[0].thread, NULL, wait_kick, NULL), 0);
+	vm->vcpus[0].running = running;
+	vm_stop(vm, 0, NULL);
+	pthread_join(vm->vcpus[0].thread, NULL);
+	assert_int_equal(kicked, want_kick);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	fake_vm_free(vm);
+}
+
+static void test_stop_kicks_running_only(void **state)
+{
+	stop_with_thread(true, true);
+	stop_with_thread(false, false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -91,6 +132,7 @@ int main(void)
 		cmocka_unit_test(test_crash_exits),
 		cmocka_unit_test(test_handled_exit_continues),
 		cmocka_unit_test(test_vcpu_setup_failure),
+		cmocka_unit_test(test_stop_kicks_running_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Checks the host timer engine's failure paths (src/timer/vtimer.c,
+ * engine_host.c) without KVM: an injection whose KVM_SIGNAL_MSI fails (the
+ * fake VM's fd is -1) is counted in inject_errors, not in injections; a
+ * failing timer_settime for a vCPU's POSIX timer stops the run with 70 and
+ * names the call; the PV CPUID leaves are added when features are offered,
+ * and a VM whose CPUID table is missing makes timer_cpuid_setup fail instead
+ * of being ignored. Tolerance: none.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "fake_vm.h"
+#include "timer/timer.h"
+#include "util.h"
+
+#define LVTT_DEADLINE	(2u << 17)
+
+static void vt_init(struct vcpu_timer *vt, struct timer_engine *e, struct vm *vm)
+{
+	uint64_t khz = 2600000;
+
+	*e = (struct timer_engine){ .vm = vm, .hk_cpu = -1, .vt = vt,
+				    .mode = { .deliver = DELIVER_VCPU } };
+	*vt = (struct vcpu_timer){ .eng = e, .vcpu = &vm->vcpus[0], .heap_idx = -1,
+				   .tsc = { .guest_khz = khz, .host_khz = khz,
+					    .tsc0 = rdtsc(), .mono0 = now_ns() } };
+	pthread_mutex_init(&vt->lock, NULL);
+	vm->timer = e;
+}
+
+static void test_inject_error_counted(void **state)
+{
+	struct vm *vm = fake_vm_new(1, 1 << 20);
+	struct timer_engine e;
+	struct vcpu_timer vt;
+
+	vt_init(&vt, &e, vm);
+	vt.lvtt = LVTT_DEADLINE | 0xec;
+	vt.lvtt_known = true;
+	vt.deadline = 1;
+	vt_expire(&vt);
+	assert_int_equal(vt.st.inject_errors, 1);
+	assert_int_equal(vt.st.injections, 0);
+	vt.lvtt = LVTT_DEADLINE | (1u << 16) | 0xec;	/* masked: dropped, not an error */
+	vt_expire(&vt);
+	assert_int_equal(vt.st.inject_errors, 1);
+	assert_int_equal(vt.st.dropped, 1);
+	fake_vm_free(vm);
+}
+
+static void test_settime_failure_stops(void **state)
+{
+	struct vm *vm = fake_vm_new(1, 1 << 20);
+	struct timer_engine e;
+	struct vcpu_timer vt;
+
+	vt_init(&vt, &e, vm);
+	vt.ptimer_ok = true;
+	vt.ptimer = (timer_t)(intptr_t)0x7654321;	/* no such timer: EINVAL */
+	vt_arm(&vt, host_to_guest_tsc(&vt.tsc, rdtsc()) + 1000000);
+	assert_true(vm->stop);
+	assert_int_equal(vm->exit_status, VT_EXIT_KVM);
+	assert_non_null(strstr(vm->error, "timer_settime"));
+	fake_vm_free(vm);
+}
+
+static void test_cpuid_setup(void **state)
+{
+	struct vm *vm = fake_vm_new(1, 1 << 20);
+	struct kvm_cpuid_entry2 *e;
+
+	assert_int_equal(timer_cpuid_setup(vm, 0), 0);
+	assert_int_equal(vm->cpuid->nent, 0);
+	assert_int_equal(timer_cpuid_setup(vm, VTIMER_F_LAZY), 0);
+	e = kvm_cpuid_find(vm->cpuid, VTIMER_CPUID_FEATURES, 0);
+	assert_non_null(e);
+	assert_int_equal(e->eax, VTIMER_F_LAZY);
+	assert_int_equal(e->ebx, MSR_VTIMER_PV);
+	assert_non_null(kvm_cpuid_find(vm->cpuid, VTIMER_CPUID_SIGNATURE, 0));
+	free(vm->cpuid);
+	vm->cpuid = NULL;
+	assert_int_equal(timer_cpuid_setup(vm, VTIMER_F_LAZY), -1);
+	fake_vm_free(vm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_inject_error_counted),
+		cmocka_unit_test(test_settime_failure_stops),
+		cmocka_unit_test(test_cpuid_setup),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
