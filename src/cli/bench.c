@@ -137,8 +137,9 @@ int cmd_bench(int argc, char **argv)
 	r = calloc(nt * nw, sizeof(*r));
 	if (!r)
 		return VT_EXIT_SETUP;
-	for (int k = 0; k < nw; k++)
-		for (int i = 0; i < nt; i++) {
+	vm_catch_stop_signals();
+	for (int k = 0; k < nw && !vm_stop_signal(); k++)
+		for (int i = 0; i < nt && !vm_stop_signal(); i++) {
 			struct run_config c = base;
 
 			timer_mode_preset(timers[i], &c.mode);
@@ -148,6 +149,8 @@ int cmd_bench(int argc, char **argv)
 				status = r[n].status;
 			n++;
 		}
+	if (vm_stop_signal())
+		status = VT_EXIT_SIGNAL;	/* the table has the runs done so far */
 	printf("vtimer bench: vcpus=%d count=%u interval=%lluus tick=%lluus (host: see vtimer probe)\n",
 	       base.vcpus, base.count, (unsigned long long)base.interval_ns / 1000,
 	       (unsigned long long)base.tick_ns / 1000);

@@ -151,6 +151,7 @@ int cmd_run(int argc, char **argv)
 		return p > 0 ? 0 : VT_EXIT_SETUP;
 	if (!cfg.guest)
 		cfg.guest = default_guest_path();
+	vm_catch_stop_signals();
 	status = run_once(&cfg, &r);
 	if (r.nr && !cfg.kernel)
 		report_table(&r, stdout);

@@ -22,6 +22,27 @@
 #define TSS_ADDR	0xfffbd000UL	/* VMX real-mode TSS, outside guest RAM */
 
 static __thread struct kvm_run *this_run;
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+void vm_catch_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_RESETHAND };
+
+	stop_signal = 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int vm_stop_signal(void)
+{
+	return stop_signal;
+}
 
 static void kick_handler(int sig)
 {
@@ -370,6 +391,23 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
+/* Takes no lock but vm->stop_lock: nothing a vCPU or timer thread holds can block it. */
+bool vm_watchdog(struct vm *vm, uint64_t now)
+{
+	int sig = stop_signal;
+
+	if (vm->stop)
+		return true;
+	if (sig) {
+		vm_fail(vm, VT_FAIL_SIGNAL, "stopped by %s: partial results", sigabbrev_np(sig));
+	} else if (vm->deadline_ns && now > vm->deadline_ns) {
+		vm->timed_out = true;
+		vm_fail(vm, VT_FAIL_TIMEOUT, "guest did not finish before the %s timeout",
+			"--timeout");
+	}
+	return vm->stop;
+}
+
 int vm_run(struct vm *vm)
 {
 	sigset_t set, old;
@@ -397,14 +435,8 @@ int vm_run(struct vm *vm)
 		}
 		started++;
 	}
-	while (!vm->stop) {
+	while (!vm_watchdog(vm, now_ns()))
 		usleep(2000);
-		if (vm->deadline_ns && now_ns() > vm->deadline_ns) {
-			vm->timed_out = true;
-			vm_fail(vm, VT_FAIL_TIMEOUT, "guest did not finish before the %s timeout",
-				"--timeout");
-		}
-	}
 	/* Keep kicking until every thread has left KVM_RUN. */
 	for (int i = 0; i < started; i++) {
 		while (pthread_tryjoin_np(vm->vcpus[i].thread, NULL) == EBUSY) {

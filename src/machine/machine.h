@@ -127,6 +127,15 @@ int vm_add_pio(struct vm *vm, uint16_t base, uint16_t len, pio_fn fn, void *opaq
  * vCPU could not be set up (the VM is then stopped with VT_EXIT_KVM).
  */
 int vm_run(struct vm *vm);
+/*
+ * SIGINT and SIGTERM stop the run in progress (status 130, VT_FAIL_SIGNAL)
+ * so the partial report is still printed; a second one kills as usual.
+ * vm_stop_signal() is the signal caught, 0 if none.
+ */
+void vm_catch_stop_signals(void);
+int vm_stop_signal(void);
+/* One watchdog check: stops vm on a caught signal or past its deadline. */
+bool vm_watchdog(struct vm *vm, uint64_t now);
 /* Stops every vCPU; the first caller's status and reason win. */
 void vm_stop(struct vm *vm, int status, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -6,8 +6,10 @@
  * event, KVM internal error, failed entry, an exit without a handler) stop it
  * with 71; a vCPU whose setup ioctl fails stops the run with 70 instead of
  * letting it report 0; vm_stop() kicks a vCPU thread only while it is
- * running, never one that has ended (and may have been joined). No KVM: the VM is a fake whose ioctls fail with EBADF.
- * Tolerance: none.
+ * running, never one that has ended (and may have been joined); the
+ * watchdog stops the run with 130 after SIGINT or SIGTERM and with 73 past
+ * the deadline, and a second such signal is not caught. No KVM: the VM is
+ * a fake whose ioctls fail with EBADF. Tolerance: none.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -125,6 +127,38 @@ static void test_stop_kicks_running_only(void **state)
 	stop_with_thread(false, false);
 }
 
+static void test_watchdog(void **state)
+{
+	const int sigs[] = { SIGINT, SIGTERM };
+	struct vm *vm;
+
+	for (int i = 0; i < 2; i++) {
+		vm = fake_vm_new(1, 1 << 20);
+		vm_catch_stop_signals();
+		assert_false(vm_watchdog(vm, 1));
+		raise(sigs[i]);
+		assert_int_equal(vm_stop_signal(), sigs[i]);
+		assert_true(vm_watchdog(vm, 1));
+		assert_int_equal(vm->exit_status, VT_EXIT_SIGNAL);
+		assert_non_null(strstr(vm->error, i ? "TERM" : "INT"));
+		assert_false(vm->timed_out);
+		fake_vm_free(vm);
+	}
+	/* SA_RESETHAND: after SIGTERM was caught, the next one is not */
+	assert_true(signal(SIGTERM, SIG_DFL) == SIG_DFL);
+
+	vm = fake_vm_new(1, 1 << 20);
+	vm_catch_stop_signals();
+	vm->deadline_ns = 1000;
+	assert_false(vm_watchdog(vm, 1000));
+	assert_true(vm_watchdog(vm, 1001));
+	assert_true(vm->timed_out);
+	assert_int_equal(vm->exit_status, VT_EXIT_TIMEOUT);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	fake_vm_free(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -133,6 +167,7 @@ int main(void)
 		cmocka_unit_test(test_handled_exit_continues),
 		cmocka_unit_test(test_vcpu_setup_failure),
 		cmocka_unit_test(test_stop_kicks_running_only),
+		cmocka_unit_test(test_watchdog),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
