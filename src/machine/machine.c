@@ -175,6 +175,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	vm->console = cfg->console ? cfg->console : stdout;
+	vm->console_tty = isatty(fileno(vm->console));
 	vm->pin_cpus = cfg->pin_cpus;
 	if (cfg->nr_vcpus < 1 || cfg->nr_vcpus > VTIMER_MAX_VCPUS) {
 		vt_err("--vcpus must be 1..%d", VTIMER_MAX_VCPUS);

@@ -96,6 +96,7 @@ struct vm {
 	void *fwcfg;			/* fw_cfg device state, freed by vm_destroy() */
 
 	FILE *console;
+	bool console_tty;		/* console is a terminal: serial output sanitised */
 	pthread_mutex_t lock;
 	pthread_mutex_t stop_lock;
 	volatile bool stop;
@@ -152,6 +153,8 @@ int vcpu_handle_exit(struct vcpu *vcpu);
 
 /* Devices (devices.c). */
 int serial_init(struct vm *vm);
+/* What the console shows for guest byte c: on a tty, '?' unless printable, \n or \t. */
+int serial_console_char(uint8_t c, bool tty);
 int debug_exit_init(struct vm *vm);
 int fwcfg_init(struct vm *vm);
 
