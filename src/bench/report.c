@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "../outfile.h"
 #include "../util.h"
 
 const char *workload_name(enum vtimer_workload w)
@@ -211,7 +212,7 @@ static json_t *run_json(const struct run_report *r)
 	return run;
 }
 
-int report_json(const struct run_report *r, int n, const char *path)
+int report_json_write(const struct run_report *r, int n, FILE *f)
 {
 	json_t *root = json_pack("{si so}", "version", 1, "runs", json_array());
 	json_t *runs = json_object_get(root, "runs");
@@ -219,11 +220,23 @@ int report_json(const struct run_report *r, int n, const char *path)
 
 	for (int i = 0; i < n; i++)
 		json_array_append_new(runs, run_json(&r[i]));
-	ret = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	ret = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
-	if (ret)
-		vt_err("cannot write %s", path);
 	return ret ? -1 : 0;
+}
+
+int report_json(const struct run_report *r, int n, const char *path)
+{
+	struct outfile o;
+
+	if (outfile_open(&o, "json", path) < 0)
+		return -1;
+	if (report_json_write(r, n, o.f) < 0) {
+		vt_err("cannot write %s", path);
+		outfile_discard(&o);
+		return -1;
+	}
+	return outfile_commit(&o);
 }
 
 void report_free(struct run_report *r)

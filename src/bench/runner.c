@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "runner.h"
+#include "../outfile.h"
 #include "../util.h"
 
 static int load_guest(struct vm *vm, const struct run_config *cfg)
@@ -62,7 +63,8 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	int hk_cpu = placement(cfg, &vc.pin_cpus);
 	struct ucall_state rs = { 0 };
 	struct vtimer_boot b;
-	FILE *con = NULL;
+	struct outfile con;
+	bool ran = false;
 	struct timer_engine eng = { 0 };
 	struct vm vm;
 	uint64_t t0;
@@ -70,11 +72,10 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	memset(r, 0, sizeof(*r));
 	r->cfg = *cfg;
 	r->status = VT_EXIT_SETUP;
-	if (cfg->console && !(con = fopen(cfg->console, "w"))) {
-		vt_err("--console=%s: cannot open for writing", cfg->console);
+	memset(&con, 0, sizeof(con));
+	if (cfg->console && outfile_open(&con, "console", cfg->console) < 0)
 		return r->status;
-	}
-	vc.console = con;
+	vc.console = con.f;
 	if (vm_create(&vm, &vc) < 0 || serial_init(&vm) < 0 || debug_exit_init(&vm) < 0 ||
 	    vm_add_pio(&vm, VTIMER_PORT_UCALL, 4, ucall_io, &rs) < 0 || load_guest(&vm, cfg) < 0)
 		goto out;
@@ -99,6 +100,7 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	t0 = now_ns();
 	vm.deadline_ns = t0 + (uint64_t)(cfg->timeout_s ? cfg->timeout_s :
 					 default_timeout(cfg)) * 1000000000ULL;
+	ran = true;
 	if (timer_engine_start(&eng) == 0)
 		vm_run(&vm);
 	else
@@ -114,7 +116,11 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 out:
 	timer_engine_free(&eng);
 	vm_destroy(&vm);
-	if (con)
-		fclose(con);
+	/* The console of a run that ran replaces the old file; of one that did not, not. */
+	if (ran) {
+		if (outfile_commit(&con) < 0 && !r->status)
+			r->status = VT_EXIT_SETUP;
+	}
+	outfile_discard(&con);
 	return r->status;
 }
