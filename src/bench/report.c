@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report.h"
+#include "../outfile.h"
 #include "../util.h"
 
 const char *workload_name(enum vtimer_workload w)
@@ -105,6 +106,9 @@ void report_table(const struct run_report *r, FILE *f)
 			(unsigned long long)r->hk_scans, r->hk_cpu_ns / 1e6,
 			r->wall_s > 0 ? r->hk_cpu_ns / 1e7 / r->wall_s : 0.0);
 		fprintf(f, "\nguest pv writes (no exit)=%llu", (unsigned long long)r->total.c.pv_writes);
+		if (h->inject_errors)
+			fprintf(f, "\nhost engine: %llu interrupt injections FAILED (KVM_SIGNAL_MSI): the guest lost them",
+				(unsigned long long)h->inject_errors);
 	}
 	if (r->total.c.events)
 		fprintf(f, "\nper timer event: userspace exits %.3f, kvm exits %.3f, msr writes %.3f",
@@ -136,11 +140,12 @@ static json_t *counters_json(const struct vtimer_counters *c)
 
 static json_t *host_json(const struct timer_stats *h)
 {
-	return json_pack("{sI sI sI sI sI sI sI sI sI sI}",
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI}",
 			 "msr_exits", (json_int_t)h->msr_exits,
 			 "pv_msr_writes", (json_int_t)h->pv_msr_writes,
 			 "pv_gp", (json_int_t)h->pv_gp,
 			 "injections", (json_int_t)h->injections,
+			 "inject_errors", (json_int_t)h->inject_errors,
 			 "rearms_without_exit", (json_int_t)h->rearms,
 			 "dropped", (json_int_t)h->dropped,
 			 "discovered", (json_int_t)h->discovered,
@@ -208,7 +213,7 @@ static json_t *run_json(const struct run_report *r)
 	return run;
 }
 
-int report_json(const struct run_report *r, int n, const char *path)
+int report_json_write(const struct run_report *r, int n, FILE *f)
 {
 	json_t *root = json_pack("{si so}", "version", 1, "runs", json_array());
 	json_t *runs = json_object_get(root, "runs");
@@ -216,11 +221,23 @@ int report_json(const struct run_report *r, int n, const char *path)
 
 	for (int i = 0; i < n; i++)
 		json_array_append_new(runs, run_json(&r[i]));
-	ret = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	ret = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
-	if (ret)
-		vt_err("cannot write %s", path);
 	return ret ? -1 : 0;
+}
+
+int report_json(const struct run_report *r, int n, const char *path)
+{
+	struct outfile o;
+
+	if (outfile_open(&o, "json", path) < 0)
+		return -1;
+	if (report_json_write(r, n, o.f) < 0) {
+		vt_err("cannot write %s", path);
+		outfile_discard(&o);
+		return -1;
+	}
+	return outfile_commit(&o);
 }
 
 void report_free(struct run_report *r)

@@ -68,7 +68,11 @@ const char *lapic_mode_name(enum vtimer_lapic_mode m);
 /* Summed KVM binary stat by name, 0 if this kernel lacks it. */
 uint64_t stat_total(const struct run_report *r, const char *name);
 void report_table(const struct run_report *r, FILE *f);
-/* Writes {"version":..., "runs":[...]} for n reports; 0 or -1 (error printed). */
+/*
+ * {"version":..., "runs":[...]} for n reports, to f (0 or -1), or to path
+ * through a temp file renamed over it (0 or -1, error printed).
+ */
+int report_json_write(const struct run_report *r, int n, FILE *f);
 int report_json(const struct run_report *r, int n, const char *path);
 void report_free(struct run_report *r);
 

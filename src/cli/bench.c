@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "../bench/runner.h"
+#include "../outfile.h"
 #include "../util.h"
 
 #define MAX_CELLS 64
@@ -88,6 +89,7 @@ int cmd_bench(int argc, char **argv)
 	};
 	char *timers[16], *wls[8];
 	struct run_report *r;
+	struct outfile jf = { 0 }, mf = { 0 };
 	unsigned long long v;
 	int o, nt, nw, n = 0, status = 0;
 
@@ -135,10 +137,15 @@ int cmd_bench(int argc, char **argv)
 	base.guest = default_guest_path();
 	base.console = "/dev/null";
 	r = calloc(nt * nw, sizeof(*r));
-	if (!r)
-		return VT_EXIT_SETUP;
-	for (int k = 0; k < nw; k++)
-		for (int i = 0; i < nt; i++) {
+	if (!r || (json && outfile_open(&jf, "json", json) < 0) ||
+	    (md && outfile_open(&mf, "markdown", md) < 0)) {
+		outfile_discard(&jf);
+		free(r);
+		return VT_EXIT_SETUP;	/* refused before any run, the files untouched */
+	}
+	vm_catch_stop_signals();
+	for (int k = 0; k < nw && !vm_stop_signal(); k++)
+		for (int i = 0; i < nt && !vm_stop_signal(); i++) {
 			struct run_config c = base;
 
 			timer_mode_preset(timers[i], &c.mode);
@@ -148,23 +155,18 @@ int cmd_bench(int argc, char **argv)
 				status = r[n].status;
 			n++;
 		}
+	if (vm_stop_signal())
+		status = VT_EXIT_SIGNAL;	/* the table has the runs done so far */
 	printf("vtimer bench: vcpus=%d count=%u interval=%lluus tick=%lluus (host: see vtimer probe)\n",
 	       base.vcpus, base.count, (unsigned long long)base.interval_ns / 1000,
 	       (unsigned long long)base.tick_ns / 1000);
 	table(r, n, stdout, false);
-	if (md) {
-		FILE *f = fopen(md, "w");
-
-		if (!f) {
-			vt_err("--markdown=%s: cannot open for writing", md);
-			status = VT_EXIT_SETUP;
-		} else {
-			table(r, n, f, true);
-			fclose(f);
-		}
-	}
-	if (json && report_json(r, n, json) < 0)
+	if (mf.f)
+		table(r, n, mf.f, true);
+	if (outfile_commit(&mf) < 0 ||
+	    (jf.f && (report_json_write(r, n, jf.f) < 0 || outfile_commit(&jf) < 0)))
 		status = VT_EXIT_SETUP;
+	outfile_discard(&jf);
 	for (int i = 0; i < n; i++)
 		report_free(&r[i]);
 	free(r);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "../status.h"
 #include "../util.h"
 
 static const struct {
@@ -30,7 +31,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2) {
 		usage(stderr);
-		return 1;
+		return VT_EXIT_SETUP;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
 		printf("vtimer %s\n", VTIMER_VERSION);
@@ -44,5 +45,5 @@ int main(int argc, char **argv)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
 	vt_err("unknown command '%s' (try: vtimer --help)", argv[1]);
-	return 1;
+	return VT_EXIT_SETUP;
 }

@@ -272,19 +272,19 @@ int cmd_probe(int argc, char **argv)
 
 	r = parse_probe(argc, argv, &json);
 	if (r)
-		return r > 0 ? 0 : 1;
+		return r > 0 ? VT_EXIT_OK : VT_EXIT_SETUP;
 	kvm_fd = kvm_open();
 	if (kvm_fd < 0)
-		return 1;
+		return VT_EXIT_SETUP;
 	r = kvm_probe_host(kvm_fd, &p);
 	close(kvm_fd);
 	if (r < 0)
-		return 1;
+		return VT_EXIT_KVM;
 	measure_cpl0(&m);
 	print_report(&p, &m, stdout);
 	if (!m.ok)
-		status = 1;
+		status = VT_EXIT_KVM;
 	if (json && write_json(&p, &m, json) < 0)
-		status = 1;
+		status = VT_EXIT_SETUP;
 	return status;
 }

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "../bench/runner.h"
+#include "../outfile.h"
 #include "../util.h"
 
 static const char run_help[] =
@@ -69,17 +70,16 @@ static int parse_run(int argc, char **argv, struct run_config *c)
 	static const char *const lapics[] = { "tsc-deadline", "oneshot", "periodic" };
 	static const char *const waits[] = { "hlt", "busy" };
 	unsigned long long v;
-	int o, i;
+	int o, i, li = -1;
 
 	optind = 1;
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, ":v", run_opts, NULL)) != -1) {
-		const char *name = o >= 256 ? run_opts[o - 256].name : "";
+	while ((o = getopt_long(argc, argv, ":v", run_opts, &li)) != -1) {
+		/* the option as typed: --vcpus and --smp share a case */
+		const char *name = li >= 0 ? run_opts[li].name : "";
 		int r = 0;
 
-		for (i = 0; run_opts[i].name; i++)
-			if (run_opts[i].val == o)
-				name = run_opts[i].name;
+		li = -1;
 		switch (o) {
 		case O_TIMER: r = timer_mode_preset(optarg, &c->mode); break;
 		case O_PROGRAM: case O_DISCOVER: case O_DELIVER:
@@ -143,6 +143,7 @@ int cmd_run(int argc, char **argv)
 		.lapic = VTIMER_LAPIC_DEADLINE, .wait = VTIMER_WAIT_HLT, .hk_cpu = -1, .pin = -1,
 	};
 	struct run_report r;
+	struct outfile json = { 0 };
 	int status, p;
 
 	timer_mode_preset("kvm", &cfg.mode);
@@ -151,6 +152,9 @@ int cmd_run(int argc, char **argv)
 		return p > 0 ? 0 : VT_EXIT_SETUP;
 	if (!cfg.guest)
 		cfg.guest = default_guest_path();
+	if (cfg.json && outfile_open(&json, "json", cfg.json) < 0)
+		return VT_EXIT_SETUP;	/* refused before the run, the file untouched */
+	vm_catch_stop_signals();
 	status = run_once(&cfg, &r);
 	if (r.nr && !cfg.kernel)
 		report_table(&r, stdout);
@@ -158,8 +162,10 @@ int cmd_run(int argc, char **argv)
 		vt_err("%s", r.error);
 	if (r.nr && r.error[0] && !cfg.kernel)
 		vt_err("%s", r.error);
-	if (cfg.json && r.nr && !cfg.kernel && report_json(&r, 1, cfg.json) < 0 && !status)
+	if (json.f && r.nr && !cfg.kernel &&
+	    (report_json_write(&r, 1, json.f) < 0 || outfile_commit(&json) < 0) && !status)
 		status = VT_EXIT_SETUP;
+	outfile_discard(&json);	/* no report (or --kernel): the old file stays */
 	report_free(&r);
 	return status;
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Small port-I/O devices: a 16550-style serial transmitter on 0x3f8 (enough
- * for polled output) and QEMU's isa-debug-exit on 0xf4.
+ * for polled output; sanitised when the console is a terminal) and QEMU's
+ * isa-debug-exit on 0xf4.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,14 @@
 #define UART_LSR_THRE	0x20
 #define UART_LSR_TEMT	0x40
 
+/* A guest cannot send escape sequences to the user's terminal; files get raw bytes. */
+int serial_console_char(uint8_t c, bool tty)
+{
+	if (!tty || c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f))
+		return c;
+	return '?';
+}
+
 static int serial_io(struct vcpu *vcpu, uint16_t port, bool out, int size, uint8_t *data,
 		     void *opaque)
 {
@@ -23,7 +32,7 @@ static int serial_io(struct vcpu *vcpu, uint16_t port, bool out, int size, uint8
 	if (out) {
 		if (reg == UART_THR) {
 			pthread_mutex_lock(&vm->lock);
-			fputc(data[0], vm->console);
+			fputc(serial_console_char(data[0], vm->console_tty), vm->console);
 			if (data[0] == '\n')
 				fflush(vm->console);
 			pthread_mutex_unlock(&vm->lock);

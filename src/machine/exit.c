@@ -2,7 +2,7 @@
 /*
  * The one VM-exit dispatch table. Every KVM_RUN return that KVM hands to
  * user space is counted by reason, then handled here; a reason without a
- * handler stops the run with its name as the error and exit status 4.
+ * handler stops the run with its name as the error (VT_FAIL_UNHANDLED_EXIT).
  */
 #include <stdio.h>
 #include <string.h>
@@ -102,14 +102,15 @@ static int handle_intr(struct vcpu *vcpu)
 
 static int handle_shutdown(struct vcpu *vcpu)
 {
-	vm_stop(vcpu->vm, 4, "vCPU %d: guest triple fault (shutdown)", vcpu->id);
+	vm_fail(vcpu->vm, VT_FAIL_TRIPLE_FAULT, "vCPU %d: guest triple fault (shutdown)",
+		vcpu->id);
 	return -1;
 }
 
 static int handle_system_event(struct vcpu *vcpu)
 {
-	vm_stop(vcpu->vm, 4, "vCPU %d: system event %u (reset or power-off)", vcpu->id,
-		vcpu->run->system_event.type);
+	vm_fail(vcpu->vm, VT_FAIL_SYSTEM_EVENT, "vCPU %d: system event %u (reset or power-off)",
+		vcpu->id, vcpu->run->system_event.type);
 	return -1;
 }
 
@@ -117,14 +118,14 @@ static int handle_internal_error(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
 
-	vm_stop(vcpu->vm, 4, "vCPU %d: KVM internal error, suberror %u", vcpu->id,
+	vm_fail(vcpu->vm, VT_FAIL_INTERNAL, "vCPU %d: KVM internal error, suberror %u", vcpu->id,
 		run->internal.suberror);
 	return -1;
 }
 
 static int handle_fail_entry(struct vcpu *vcpu)
 {
-	vm_stop(vcpu->vm, 4, "vCPU %d: VM entry failed, reason 0x%llx", vcpu->id,
+	vm_fail(vcpu->vm, VT_FAIL_ENTRY, "vCPU %d: VM entry failed, reason 0x%llx", vcpu->id,
 		(unsigned long long)vcpu->run->fail_entry.hardware_entry_failure_reason);
 	return -1;
 }
@@ -149,7 +150,7 @@ int vcpu_handle_exit(struct vcpu *vcpu)
 	vcpu->exits_total++;
 	if (r < ARRAY_SIZE(exit_handlers) && exit_handlers[r])
 		return exit_handlers[r](vcpu);
-	vm_stop(vcpu->vm, 4, "vCPU %d: unhandled exit reason %u (%s)", vcpu->id, r,
-		exit_reason_name(r));
+	vm_fail(vcpu->vm, VT_FAIL_UNHANDLED_EXIT, "vCPU %d: unhandled exit reason %u (%s)",
+		vcpu->id, r, exit_reason_name(r));
 	return -1;
 }

@@ -22,6 +22,27 @@
 #define TSS_ADDR	0xfffbd000UL	/* VMX real-mode TSS, outside guest RAM */
 
 static __thread struct kvm_run *this_run;
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+void vm_catch_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal, .sa_flags = SA_RESETHAND };
+
+	stop_signal = 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int vm_stop_signal(void)
+{
+	return stop_signal;
+}
 
 static void kick_handler(int sig)
 {
@@ -37,6 +58,15 @@ void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len)
 	return vm->mem + gpa;
 }
 
+void *vm_gpa_elem(struct vm *vm, uint64_t gpa, uint64_t idx, uint64_t stride, uint64_t len)
+{
+	uint64_t off;
+
+	if (__builtin_mul_overflow(idx, stride, &off) || __builtin_add_overflow(gpa, off, &gpa))
+		return NULL;
+	return vm_gpa(vm, gpa, len);
+}
+
 int vm_add_pio(struct vm *vm, uint16_t base, uint16_t len, pio_fn fn, void *opaque)
 {
 	if (vm->nr_pio == VM_MAX_PIO)
@@ -45,24 +75,38 @@ int vm_add_pio(struct vm *vm, uint16_t base, uint16_t len, pio_fn fn, void *opaq
 	return 0;
 }
 
+/* Kicks only threads that have not ended: a joined thread's id is invalid. */
+static void vm_vstop(struct vm *vm, int status, const char *fmt, va_list ap)
+{
+	pthread_mutex_lock(&vm->stop_lock);
+	if (!vm->stop) {
+		vm->exit_status = status;
+		if (fmt)
+			vsnprintf(vm->error, sizeof(vm->error), fmt, ap);
+		vm->stop = true;
+	}
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i].running && !pthread_equal(vm->vcpus[i].thread, pthread_self()))
+			pthread_kill(vm->vcpus[i].thread, VM_SIG_KICK);
+	pthread_mutex_unlock(&vm->stop_lock);
+}
+
 void vm_stop(struct vm *vm, int status, const char *fmt, ...)
 {
 	va_list ap;
 
-	pthread_mutex_lock(&vm->lock);
-	if (!vm->stop) {
-		vm->exit_status = status;
-		if (fmt) {
-			va_start(ap, fmt);
-			vsnprintf(vm->error, sizeof(vm->error), fmt, ap);
-			va_end(ap);
-		}
-		vm->stop = true;
-	}
-	pthread_mutex_unlock(&vm->lock);
-	for (int i = 0; i < vm->nr_vcpus; i++)
-		if (vm->vcpus[i].thread && !pthread_equal(vm->vcpus[i].thread, pthread_self()))
-			pthread_kill(vm->vcpus[i].thread, VM_SIG_KICK);
+	va_start(ap, fmt);
+	vm_vstop(vm, status, fmt, ap);
+	va_end(ap);
+}
+
+void vm_fail(struct vm *vm, enum vt_failure f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vm_vstop(vm, vt_failure_status(f), fmt, ap);
+	va_end(ap);
 }
 
 static int vm_setup_cpuid(struct vm *vm)
@@ -98,8 +142,11 @@ static int vcpu_set_cpuid(struct vcpu *vcpu)
 int vm_cpuid_set(struct vm *vm, uint32_t fn, uint32_t eax, uint32_t ebx, uint32_t ecx,
 		 uint32_t edx)
 {
-	struct kvm_cpuid_entry2 *e = kvm_cpuid_find(vm->cpuid, fn, 0);
+	struct kvm_cpuid_entry2 *e;
 
+	if (!vm->cpuid)
+		return -1;
+	e = kvm_cpuid_find(vm->cpuid, fn, 0);
 	if (!e) {
 		size_t n = vm->cpuid->nent + 1;
 		struct kvm_cpuid2 *c = realloc(vm->cpuid, sizeof(*c) + n * sizeof(c->entries[0]));
@@ -126,7 +173,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	memset(vm, 0, sizeof(*vm));
 	vm->fd = -1;
 	pthread_mutex_init(&vm->lock, NULL);
+	pthread_mutex_init(&vm->stop_lock, NULL);
 	vm->console = cfg->console ? cfg->console : stdout;
+	vm->console_tty = isatty(fileno(vm->console));
 	vm->pin_cpus = cfg->pin_cpus;
 	if (cfg->nr_vcpus < 1 || cfg->nr_vcpus > VTIMER_MAX_VCPUS) {
 		vt_err("--vcpus must be 1..%d", VTIMER_MAX_VCPUS);
@@ -331,13 +380,33 @@ static void *vcpu_thread(void *arg)
 			continue;
 		}
 		if (r < 0) {
-			vm_stop(vm, 2, "vCPU %d: KVM_RUN: %s", vcpu->id, strerror(-r));
+			vm_fail(vm, VT_FAIL_IOCTL, "vCPU %d: KVM_RUN: %s", vcpu->id, strerror(-r));
 			break;
 		}
 		if (vcpu_handle_exit(vcpu) < 0)
 			break;
 	}
+	pthread_mutex_lock(&vm->stop_lock);
+	vcpu->running = false;
+	pthread_mutex_unlock(&vm->stop_lock);
 	return NULL;
+}
+
+/* Takes no lock but vm->stop_lock: nothing a vCPU or timer thread holds can block it. */
+bool vm_watchdog(struct vm *vm, uint64_t now)
+{
+	int sig = stop_signal;
+
+	if (vm->stop)
+		return true;
+	if (sig) {
+		vm_fail(vm, VT_FAIL_SIGNAL, "stopped by %s: partial results", sigabbrev_np(sig));
+	} else if (vm->deadline_ns && now > vm->deadline_ns) {
+		vm->timed_out = true;
+		vm_fail(vm, VT_FAIL_TIMEOUT, "guest did not finish before the %s timeout",
+			"--timeout");
+	}
+	return vm->stop;
 }
 
 int vm_run(struct vm *vm)
@@ -347,27 +416,28 @@ int vm_run(struct vm *vm)
 
 	build_page_tables(vm);
 	for (int i = 0; i < vm->nr_vcpus; i++)
-		if (vcpu_setup(&vm->vcpus[i]) < 0)
+		if (vcpu_setup(&vm->vcpus[i]) < 0) {
+			vm_fail(vm, VT_FAIL_IOCTL, "vCPU %d: setting up its registers failed", i);
 			return -1;
+		}
 	/* vCPU threads unblock the kick signal themselves; others keep it blocked. */
 	sigemptyset(&set);
 	sigaddset(&set, VM_SIG_KICK);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	for (int i = 0; i < vm->nr_vcpus; i++) {
-		if (pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i])) {
-			vm_stop(vm, 2, "cannot start vCPU thread %d", i);
+		struct vcpu *v = &vm->vcpus[i];
+
+		pthread_mutex_lock(&vm->stop_lock);
+		v->running = !pthread_create(&v->thread, NULL, vcpu_thread, v);
+		pthread_mutex_unlock(&vm->stop_lock);
+		if (!v->running) {
+			vm_fail(vm, VT_FAIL_SETUP, "cannot start vCPU thread %d", i);
 			break;
 		}
 		started++;
 	}
-	while (!vm->stop) {
+	while (!vm_watchdog(vm, now_ns()))
 		usleep(2000);
-		if (vm->deadline_ns && now_ns() > vm->deadline_ns) {
-			vm->timed_out = true;
-			vm_stop(vm, 3, "guest did not finish before the %s timeout",
-				"--timeout");
-		}
-	}
 	/* Keep kicking until every thread has left KVM_RUN. */
 	for (int i = 0; i < started; i++) {
 		while (pthread_tryjoin_np(vm->vcpus[i].thread, NULL) == EBUSY) {

@@ -3,9 +3,11 @@
  * The virtual machine: guest memory, vCPU threads, port-I/O devices and the
  * one exit dispatch table (exit.c).
  *
- * Locking: vm->lock protects console output, the stop/exit-status pair and
- * device state shared between vCPU threads. Per-vCPU counters are written
- * only by the owning vCPU thread and read after it has been joined.
+ * Locking: vm->lock protects console output and device state shared between
+ * vCPU threads. vm->stop_lock protects the stop/exit-status/error triple and
+ * each vcpu.running; it is never held across anything that can wait, so the
+ * watchdog can always stop the run. Per-vCPU counters are written only by the
+ * owning vCPU thread and read after it has been joined.
  */
 #ifndef VTIMER_MACHINE_H
 #define VTIMER_MACHINE_H
@@ -18,6 +20,7 @@
 #include <linux/kvm.h>
 
 #include "../kvm/kvm.h"
+#include "../status.h"
 
 #define VM_MAX_PIO	16
 #define VTIMER_SERIAL_BASE	0x3f8
@@ -68,6 +71,7 @@ struct vcpu {
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
+	bool running;			/* thread not yet ended: may be kicked (stop_lock) */
 	bool done;			/* guest reported this vCPU finished */
 	uint64_t exits[VM_EXIT_REASONS + 1];	/* userspace exits by KVM_EXIT_* */
 	uint64_t exits_total;
@@ -92,7 +96,9 @@ struct vm {
 	void *fwcfg;			/* fw_cfg device state, freed by vm_destroy() */
 
 	FILE *console;
+	bool console_tty;		/* console is a terminal: serial output sanitised */
 	pthread_mutex_t lock;
+	pthread_mutex_t stop_lock;
 	volatile bool stop;
 	int exit_status;		/* process exit status once stopped */
 	char error[256];		/* first reason the run stopped abnormally */
@@ -114,11 +120,28 @@ int vm_create(struct vm *vm, const struct vm_config *cfg);
 void vm_destroy(struct vm *vm);
 /* Host pointer for [gpa, gpa+len) or NULL if any byte lies outside guest RAM. */
 void *vm_gpa(struct vm *vm, uint64_t gpa, uint64_t len);
+/* vm_gpa(gpa + idx * stride, len), NULL also if that arithmetic overflows. */
+void *vm_gpa_elem(struct vm *vm, uint64_t gpa, uint64_t idx, uint64_t stride, uint64_t len);
 int vm_add_pio(struct vm *vm, uint16_t base, uint16_t len, pio_fn fn, void *opaque);
-/* Sets up the vCPUs for vm->entry, runs them to completion or timeout. */
+/*
+ * Sets up the vCPUs for vm->entry, runs them to completion or timeout. -1 if a
+ * vCPU could not be set up (the VM is then stopped with VT_EXIT_KVM).
+ */
 int vm_run(struct vm *vm);
+/*
+ * SIGINT and SIGTERM stop the run in progress (status 130, VT_FAIL_SIGNAL)
+ * so the partial report is still printed; a second one kills as usual.
+ * vm_stop_signal() is the signal caught, 0 if none.
+ */
+void vm_catch_stop_signals(void);
+int vm_stop_signal(void);
+/* One watchdog check: stops vm on a caught signal or past its deadline. */
+bool vm_watchdog(struct vm *vm, uint64_t now);
 /* Stops every vCPU; the first caller's status and reason win. */
 void vm_stop(struct vm *vm, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* vm_stop() for a host failure, with status vt_failure_status(f). */
+void vm_fail(struct vm *vm, enum vt_failure f, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const char *exit_reason_name(unsigned int reason);
 /* Adds or replaces a CPUID leaf for every vCPU (before vm_run). */
@@ -130,6 +153,8 @@ int vcpu_handle_exit(struct vcpu *vcpu);
 
 /* Devices (devices.c). */
 int serial_init(struct vm *vm);
+/* What the console shows for guest byte c: on a tty, '?' unless printable, \n or \t. */
+int serial_console_char(uint8_t c, bool tty);
 int debug_exit_init(struct vm *vm);
 int fwcfg_init(struct vm *vm);
 

@@ -5,6 +5,7 @@
  * is where MSR_VTIMER_PV lives), which PV features CPUID offers, each vCPU's
  * TSC conversion, and the housekeeping thread.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -75,9 +76,23 @@ static void vcpu_started(struct vcpu *vcpu)
 	pthread_mutex_lock(&vt->lock);
 	vt->ptimer_ok = timer_create(CLOCK_MONOTONIC, &sev, &vt->ptimer) == 0;
 	if (!vt->ptimer_ok)
-		vt_err("vCPU %d: timer_create failed: timers on this vCPU will be lost",
-		       vcpu->id);
+		vm_fail(vcpu->vm, VT_FAIL_HOST_TIMER, "vCPU %d: timer_create: %s", vcpu->id,
+			strerror(errno));
 	pthread_mutex_unlock(&vt->lock);
+}
+
+int timer_cpuid_setup(struct vm *vm, uint32_t features)
+{
+	if (!features)
+		return 0;
+	if (vm_cpuid_set(vm, VTIMER_CPUID_SIGNATURE, VTIMER_CPUID_FEATURES, VTIMER_SIG_EBX,
+			 VTIMER_SIG_ECX, VTIMER_SIG_EDX) < 0 ||
+	    vm_cpuid_set(vm, VTIMER_CPUID_FEATURES, features, MSR_VTIMER_PV,
+			 VTIMER_PV_VERSION, 0) < 0) {
+		vt_err("cannot add the vtimer PV CPUID leaves");
+		return -1;
+	}
+	return 0;
 }
 
 static const struct vm_timer_ops host_ops = {
@@ -112,12 +127,8 @@ int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_
 		return 0;	/* stock KVM: nothing to take over */
 	if (msr_exits_setup(vm) < 0)
 		return -1;
-	if (e->features) {
-		vm_cpuid_set(vm, VTIMER_CPUID_SIGNATURE, VTIMER_CPUID_FEATURES, VTIMER_SIG_EBX,
-			     VTIMER_SIG_ECX, VTIMER_SIG_EDX);
-		vm_cpuid_set(vm, VTIMER_CPUID_FEATURES, e->features, MSR_VTIMER_PV,
-			     VTIMER_PV_VERSION, 0);
-	}
+	if (timer_cpuid_setup(vm, e->features) < 0)
+		return -1;
 	e->host_khz = tsc_calibrate_khz(20);
 	e->vt = calloc(vm->nr_vcpus, sizeof(*e->vt));
 	if (!e->vt)

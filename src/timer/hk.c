@@ -9,6 +9,10 @@
  * continuously only while a known deadline is within SPIN_WINDOW_NS, and
  * otherwise naps SPIN_NAP_NS between looks at the pages. Before expiring a
  * timer it re-reads the host TSC, so it can be late, never early.
+ *
+ * No loop here holds the lock while it waits: every iteration either sleeps
+ * on the condition variable (which releases it) or drops it. A deadline that
+ * converts to "never" (tsc.h: saturated to 2^64 - 1) is a plain cond_wait.
  */
 #include <errno.h>
 #include <sched.h>
@@ -154,7 +158,7 @@ static void *hk_thread(void *arg)
 
 	prctl(PR_SET_TIMERSLACK, 1UL);
 	pthread_mutex_lock(&hk->lock);
-	while (!hk->stop) {
+	while (!__atomic_load_n(&hk->stop, __ATOMIC_RELAXED)) {
 		uint64_t now = now_ns(), wake = UINT64_MAX;
 
 		if (expire_one(hk))
@@ -183,8 +187,13 @@ static void *hk_thread(void *arg)
 			if (wake > now + SPIN_NAP_NS)
 				wake = now + SPIN_NAP_NS;
 		}
-		if (wake != UINT64_MAX && wake <= now)
-			continue;	/* due by the clock but not by the TSC yet: re-check */
+		if (wake != UINT64_MAX && wake <= now) {
+			/* Due by the clock, not by the TSC yet (< 1 ns): re-check unlocked. */
+			pthread_mutex_unlock(&hk->lock);
+			__builtin_ia32_pause();
+			pthread_mutex_lock(&hk->lock);
+			continue;
+		}
 		if (wake == UINT64_MAX)
 			pthread_cond_wait(&hk->cond, &hk->lock);
 		else
@@ -240,8 +249,8 @@ void hk_stop(struct hk *hk)
 {
 	if (!hk->started)
 		return;
+	__atomic_store_n(&hk->stop, true, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&hk->lock);
-	hk->stop = true;
 	pthread_cond_signal(&hk->cond);
 	pthread_mutex_unlock(&hk->lock);
 	pthread_join(hk->thread, NULL);

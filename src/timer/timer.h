@@ -32,6 +32,7 @@ struct timer_stats {
 	uint64_t pv_msr_writes;		/* writes of MSR_VTIMER_PV */
 	uint64_t pv_gp;			/* ... refused with #GP */
 	uint64_t injections;		/* interrupts injected (KVM_SIGNAL_MSI) */
+	uint64_t inject_errors;		/* KVM_SIGNAL_MSI calls that failed: interrupts lost */
 	uint64_t rearms;		/* expiries re-armed at `pending` without exit or interrupt */
 	uint64_t dropped;		/* expiries with nothing pending, or LVTT masked/not deadline */
 	uint64_t discovered;		/* deadlines the scanner/spinner found in the page */
@@ -72,6 +73,8 @@ struct timer_engine {
 };
 
 /* engine_host.c */
+/* The PV CPUID leaves for features (none if 0); -1 if they cannot be set. */
+int timer_cpuid_setup(struct vm *vm, uint32_t features);
 int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_mode *m,
 		      int hk_cpu);
 int timer_engine_start(struct timer_engine *e);

@@ -1,39 +1,74 @@
 // SPDX-License-Identifier: MIT
+#include <stdbool.h>
 #include <time.h>
 
 #include "tsc.h"
 #include "../util.h"
 
-/* guest = host * guest_khz / host_khz + offset, in 128-bit arithmetic. */
+/*
+ * Every conversion saturates to [0, 2^64 - 1] instead of wrapping: a time
+ * before 0 is 0 (due), one past 2^64 - 1 is 2^64 - 1 (never), so a guest
+ * deadline of ~0 can never come out as a time in the past.
+ */
+static uint64_t sat(__int128 v)
+{
+	if (v < 0)
+		return 0;
+	return v > (__int128)UINT64_MAX ? UINT64_MAX : (uint64_t)v;
+}
+
+/*
+ * a * b / d, unsaturated; d != 0, a < 2^65 and b < 2^63 so the product fits
+ * in 128 bits (b is a clock rate in kHz or 10^6, far below that).
+ */
+static __int128 muldiv(unsigned __int128 a, uint64_t b, uint64_t d, bool round_up)
+{
+	unsigned __int128 p = a * b;
+
+	return (__int128)(p / d + (round_up && p % d));
+}
+
+static bool ratio_one(const struct tsc_conv *c)
+{
+	return c->guest_khz == c->host_khz || !c->guest_khz || !c->host_khz;
+}
+
+/* guest = host * guest_khz / host_khz + offset, saturated. */
 uint64_t host_to_guest_tsc(const struct tsc_conv *c, uint64_t host)
 {
-	unsigned __int128 g = (unsigned __int128)host * c->guest_khz / c->host_khz;
+	__int128 g = ratio_one(c) ? host : muldiv(host, c->guest_khz, c->host_khz, false);
 
-	return (uint64_t)g + (uint64_t)c->offset;
+	return sat(g + c->offset);
 }
 
 /* The inverse, rounded up so a converted deadline is never before the guest's. */
 uint64_t guest_to_host_tsc(const struct tsc_conv *c, uint64_t guest)
 {
-	unsigned __int128 d = (uint64_t)(guest - (uint64_t)c->offset);
+	__int128 d = (__int128)guest - c->offset;
 
-	if (c->guest_khz == c->host_khz)
-		return (uint64_t)d;
-	return (uint64_t)((d * c->host_khz + c->guest_khz - 1) / c->guest_khz);
+	if (d <= 0)
+		return 0;
+	if (ratio_one(c))
+		return sat(d);
+	return sat(muldiv(d, c->host_khz, c->guest_khz, true));
+}
+
+/* base + (x - x0) * num / den, the difference signed, truncated, saturated. */
+static uint64_t rebase(uint64_t x, uint64_t x0, uint64_t base, uint64_t num, uint64_t den)
+{
+	if (x >= x0)
+		return sat(base + muldiv(x - x0, num, den, false));
+	return sat(base - muldiv(x0 - x, num, den, false));
 }
 
 uint64_t host_tsc_to_mono(const struct tsc_conv *c, uint64_t host)
 {
-	int64_t d = (int64_t)(host - c->tsc0);
-
-	return c->mono0 + (int64_t)((__int128)d * 1000000 / (__int128)c->host_khz);
+	return rebase(host, c->tsc0, c->mono0, 1000000, c->host_khz ? c->host_khz : 1);
 }
 
 uint64_t mono_to_host_tsc(const struct tsc_conv *c, uint64_t mono)
 {
-	int64_t d = (int64_t)(mono - c->mono0);
-
-	return c->tsc0 + (int64_t)((__int128)d * (__int128)c->host_khz / 1000000);
+	return rebase(mono, c->mono0, c->tsc0, c->host_khz, 1000000);
 }
 
 uint64_t host_tsc_to_mono_now(const struct tsc_conv *c, uint64_t host)
@@ -56,7 +91,7 @@ uint64_t mono_to_host_tsc_now(const struct tsc_conv *c, uint64_t mono)
 
 uint64_t ns_to_guest_cycles(const struct tsc_conv *c, uint64_t ns)
 {
-	return (uint64_t)((unsigned __int128)ns * c->guest_khz / 1000000);
+	return sat(muldiv(ns, c->guest_khz, 1000000, false));
 }
 
 uint64_t tsc_calibrate_khz(unsigned int ms)

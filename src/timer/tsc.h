@@ -6,11 +6,25 @@
  * to CLOCK_MONOTONIC by a calibration done at start-up. The monotonic value is
  * only used to sleep: before injecting, the host re-reads its TSC, so a
  * calibration error can make an interrupt late by the error, never early.
+ *
+ * Conversions saturate instead of wrapping (0 and 2^64 - 1 are the limits),
+ * and a deadline more than TSC_NEVER_CYCLES (2^62) cycles after now means
+ * "never" (at 5 GHz that is more than 29 years): no host timer is armed for
+ * it. A guest writing ~0 as its deadline thus gets no interrupt, as on
+ * hardware, and cannot make the host's clock arithmetic wrap into the past.
  */
 #ifndef VTIMER_TSC_H
 #define VTIMER_TSC_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#define TSC_NEVER_CYCLES	(1ULL << 62)
+
+static inline bool tsc_is_never(uint64_t deadline, uint64_t now)
+{
+	return deadline > now && deadline - now > TSC_NEVER_CYCLES;
+}
 
 struct tsc_conv {
 	int64_t offset;		/* KVM_VCPU_TSC_OFFSET */

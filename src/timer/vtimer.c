@@ -8,6 +8,7 @@
  * the mirror image, so one of the two always sees the other's store
  * (tests/models/lazy.pml).
  */
+#include <errno.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -60,17 +61,24 @@ static void host_timer_update(struct vcpu_timer *vt)
 			if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
 				its.it_value.tv_nsec = 1;
 		}
-		timer_settime(vt->ptimer, TIMER_ABSTIME, &its, NULL);
+		if (timer_settime(vt->ptimer, TIMER_ABSTIME, &its, NULL) < 0)
+			vm_fail(vt->vcpu->vm, VT_FAIL_HOST_TIMER, "vCPU %d: timer_settime: %s",
+				vt->vcpu->id, strerror(errno));
 	}
 }
 
+/* A deadline past the horizon (tsc.h) is kept as the guest's, with no host timer. */
 void vt_arm(struct vcpu_timer *vt, uint64_t guest_deadline)
 {
 	vt->look = false;
 	vt->deadline = guest_deadline;
-	vt->host_deadline = guest_to_host_tsc(&vt->tsc, guest_deadline);
-	if (!vt->host_deadline)
-		vt->host_deadline = 1;
+	if (tsc_is_never(guest_deadline, host_to_guest_tsc(&vt->tsc, rdtsc()))) {
+		vt->host_deadline = 0;
+	} else {
+		vt->host_deadline = guest_to_host_tsc(&vt->tsc, guest_deadline);
+		if (!vt->host_deadline)
+			vt->host_deadline = 1;
+	}
 	set_armed(vt, guest_deadline);
 	host_timer_update(vt);
 }
@@ -108,6 +116,8 @@ static void inject(struct vcpu_timer *vt)
 	}
 	if (__kvm_ioctl(vt->vcpu->vm->fd, KVM_SIGNAL_MSI, &msi) >= 0)
 		vt->st.injections++;
+	else
+		vt->st.inject_errors++;	/* reported with the run; the guest sees a lost timer */
 }
 
 /*
@@ -342,23 +352,28 @@ void vt_kicked(struct vcpu *vcpu)
 {
 	struct timer_engine *e = vcpu->vm->timer;
 	struct vcpu_timer *vt = &e->vt[vcpu->id];
+	uint64_t d;
 
 	pthread_mutex_lock(&vt->lock);
-	if (vt->host_deadline) {
-		uint64_t now = rdtsc();
-
-		if (now >= vt->host_deadline) {
-			vt->st.kicks++;
-			vt_expire(vt);
-		} else if (vt->host_deadline - now < vt->tsc.host_khz * 20 / 1000) {
-			/* Within 20 us: the signal came a hair early, finish the wait here. */
-			while (rdtsc() < vt->host_deadline)
-				__builtin_ia32_pause();
-			vt->st.kicks++;
-			vt_expire(vt);
-		} else {
-			host_timer_update(vt);	/* woken for something else: keep waiting */
-		}
+	d = vt->host_deadline;
+	if (d && d > rdtsc() && d - rdtsc() < vt->tsc.host_khz * 20 / 1000) {
+		/*
+		 * Within 20 us: the signal came a hair early, finish the wait
+		 * here, without the lock. A scan that moved the timer meanwhile
+		 * has set the POSIX timer again itself.
+		 */
+		pthread_mutex_unlock(&vt->lock);
+		while (rdtsc() < d)
+			__builtin_ia32_pause();
+		pthread_mutex_lock(&vt->lock);
+		if (vt->host_deadline != d)
+			d = 0;
+	}
+	if (d && rdtsc() >= d) {
+		vt->st.kicks++;
+		vt_expire(vt);
+	} else if (d) {
+		host_timer_update(vt);	/* woken for something else: keep waiting */
 	}
 	pthread_mutex_unlock(&vt->lock);
 }

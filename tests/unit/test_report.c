@@ -6,7 +6,7 @@
  * put in: top-level "runs"; per run "timer", "workload", "vcpus", "count",
  * "guest" counters, "exits" ("total" plus one key per reason, unnamed
  * reasons summed into "other"), "kvm_stats", "latency_ns", and "per_vcpu"
- * with the same fields. Totals must be .total as given, not recomputed.
+ * with the same fields, "host" "injections" and "inject_errors". Totals must be .total as given, not recomputed.
  * The human table must print "other" once, with the same sum.
  * Tolerance: none; integers exact, the average round-trips exactly.
  */
@@ -47,6 +47,8 @@ static void fill_vcpu(struct vcpu_report *v, uint64_t *stats, uint64_t base)
 	v->c.early = base + 5;
 	v->c.lost = base + 6;
 	v->c.events = base + 7;
+	v->host.injections = base + 8;
+	v->host.inject_errors = base + 9;
 	v->exits[KVM_EXIT_IO] = base + 10;
 	v->exits[KVM_EXIT_HLT] = base + 11;
 	v->exits_total = 2 * base + 21;
@@ -147,6 +149,8 @@ static void check_vcpu(json_t *o, const struct vcpu_report *v)
 	assert_int_equal(get_int(g, "interrupts"), v->c.interrupts);
 	assert_int_equal(get_int(g, "early"), v->c.early);
 	assert_int_equal(get_int(g, "lost"), v->c.lost);
+	assert_int_equal(get_int(get(o, "host"), "injections"), v->host.injections);
+	assert_int_equal(get_int(get(o, "host"), "inject_errors"), v->host.inject_errors);
 
 	assert_true(json_is_object(e));
 	assert_int_equal(get_int(e, "total"), v->exits_total);

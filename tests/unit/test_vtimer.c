@@ -1,139 +1,99 @@
 // SPDX-License-Identifier: MIT
 /*
- * Checks the per-vCPU PV timer paths of src/timer/vtimer.c without KVM: the
- * look-ahead after an injection (a scan finding `pending` equal to the look
- * time must arm it as a deadline, tests/models/lazy.pml -DLOOK_SCAN_KEEPS_LOOK)
- * and what reading IA32_TSC_DEADLINE returns (the guest's deadline, 0 once it
- * fired; never a look time). The mirrored LVTT is masked, so every injection
- * shows as `dropped` and no ioctl is made. Guest TSC = host TSC (offset 0).
+ * Checks the host timer engine's failure paths (src/timer/vtimer.c,
+ * engine_host.c) without KVM: an injection whose KVM_SIGNAL_MSI fails (the
+ * fake VM's fd is -1) is counted in inject_errors, not in injections; a
+ * failing timer_settime for a vCPU's POSIX timer stops the run with 70 and
+ * names the call; the PV CPUID leaves are added when features are offered,
+ * and a VM whose CPUID table is missing makes timer_cpuid_setup fail instead
+ * of being ignored. Tolerance: none.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 #include <cmocka.h>
 
-#include "machine/machine.h"
+#include "fake_vm.h"
 #include "timer/timer.h"
+#include "util.h"
 
-#define MSR_TSC_DEADLINE	0x6e0
-#define LVTT_MASKED_DEADLINE	(0x40u | (1u << 16) | (2u << 17))
-#define FAR			(1ULL << 62)
+#define LVTT_DEADLINE	(2u << 17)
 
-static struct vm vm;
-static struct vcpu vcpu;
-static struct timer_engine eng;
-static struct vcpu_timer vt;
-static struct vtimer_pv_page page;
-
-static int setup(void **state)
+static void vt_init(struct vcpu_timer *vt, struct timer_engine *e, struct vm *vm)
 {
-	(void)state;
-	memset(&vm, 0, sizeof(vm));
-	memset(&vcpu, 0, sizeof(vcpu));
-	memset(&eng, 0, sizeof(eng));
-	memset(&vt, 0, sizeof(vt));
-	memset(&page, 0, sizeof(page));
-	vm.nr_vcpus = 1;
-	vm.fd = -1;
-	vm.vcpus = &vcpu;
-	vm.timer = &eng;
-	vcpu.vm = &vm;
-	vcpu.fd = -1;
-	eng.vm = &vm;
-	eng.vt = &vt;
-	eng.mode.deliver = DELIVER_HOUSEKEEPING;
-	eng.features = VTIMER_F_LAZY | VTIMER_F_HORIZON;
-	eng.look_ns = 20000;
-	eng.hk = hk_create(&eng);
-	assert_non_null(eng.hk);
-	pthread_mutex_init(&vt.lock, NULL);
-	vt.eng = &eng;
-	vt.vcpu = &vcpu;
-	vt.heap_idx = -1;
-	vt.tsc = (struct tsc_conv){ .guest_khz = 1000000, .host_khz = 1000000 };
-	page.version = VTIMER_PV_VERSION;
-	page.lvtt = LVTT_MASKED_DEADLINE;
-	vt.page = &page;
-	return 0;
+	uint64_t khz = 2600000;
+
+	*e = (struct timer_engine){ .vm = vm, .hk_cpu = -1, .vt = vt,
+				    .mode = { .deliver = DELIVER_VCPU } };
+	*vt = (struct vcpu_timer){ .eng = e, .vcpu = &vm->vcpus[0], .heap_idx = -1,
+				   .tsc = { .guest_khz = khz, .host_khz = khz,
+					    .tsc0 = rdtsc(), .mono0 = now_ns() } };
+	pthread_mutex_init(&vt->lock, NULL);
+	vm->timer = e;
 }
 
-static int teardown(void **state)
+static void test_inject_error_counted(void **state)
 {
-	(void)state;
-	hk_free(eng.hk);
-	pthread_mutex_destroy(&vt.lock);
-	return 0;
-}
+	struct vm *vm = fake_vm_new(1, 1 << 20);
+	struct timer_engine e;
+	struct vcpu_timer vt;
 
-static uint64_t read_deadline(void)
-{
-	uint64_t v = ~0ULL;
-
-	assert_int_equal(vt_rdmsr(&vcpu, MSR_TSC_DEADLINE, &v), 0);
-	return v;
-}
-
-static void test_scan_finds_pending_at_look_time(void **state)
-{
-	uint64_t look;
-
-	(void)state;
-	page.pending = 1;	/* long passed: the expiry injects, then looks */
+	vt_init(&vt, &e, vm);
+	vt.lvtt = LVTT_DEADLINE | 0xec;
+	vt.lvtt_known = true;
+	vt.deadline = 1;
 	vt_expire(&vt);
+	assert_int_equal(vt.st.inject_errors, 1);
+	assert_int_equal(vt.st.injections, 0);
+	vt.lvtt = LVTT_DEADLINE | (1u << 16) | 0xec;	/* masked: dropped, not an error */
+	vt_expire(&vt);
+	assert_int_equal(vt.st.inject_errors, 1);
 	assert_int_equal(vt.st.dropped, 1);
-	assert_true(vt.look);
-	look = vt.deadline;
-	assert_int_equal(page.armed, look);
-	assert_int_equal(read_deadline(), 0);	/* fired; the look is not a deadline */
-
-	page.pending = look;	/* LAZY guest: D >= armed, no MSR write */
-	assert_int_equal(read_deadline(), look);
-	vt_scan(&vt, FAR, 0);
-	assert_false(vt.look);	/* armed as the guest's deadline */
-	assert_int_equal(vt.deadline, look);
-	assert_int_equal(page.armed, look);
-	assert_int_equal(read_deadline(), look);
-
-	while (__builtin_ia32_rdtsc() < look)
-		__builtin_ia32_pause();
-	vt_expire(&vt);
-	assert_int_equal(vt.st.dropped, 2);	/* injected, not lost */
-	assert_int_equal(read_deadline(), 0);
+	fake_vm_free(vm);
 }
 
-static void test_rdmsr_reads_guest_deadline(void **state)
+static void test_settime_failure_stops(void **state)
 {
-	uint64_t now = __builtin_ia32_rdtsc();
+	struct vm *vm = fake_vm_new(1, 1 << 20);
+	struct timer_engine e;
+	struct vcpu_timer vt;
 
-	(void)state;
-	page.pending = now + FAR / 2;
-	assert_int_equal(vt_wrmsr(&vcpu, MSR_TSC_DEADLINE, page.pending), 0);
-	assert_int_equal(read_deadline(), now + FAR / 2);
-	page.pending = now + FAR;	/* later: skipped the MSR (LAZY) */
-	assert_int_equal(read_deadline(), now + FAR);
-	page.pending = 0;
-	assert_int_equal(read_deadline(), 0);
-	page.pending = 5;	/* passed: the write injects at once */
-	assert_int_equal(vt_wrmsr(&vcpu, MSR_TSC_DEADLINE, 5), 0);
-	assert_int_equal(vt.st.dropped, 1);
-	assert_int_equal(read_deadline(), 0);
+	vt_init(&vt, &e, vm);
+	vt.ptimer_ok = true;
+	vt.ptimer = (timer_t)(intptr_t)0x7654321;	/* no such timer: EINVAL */
+	vt_arm(&vt, host_to_guest_tsc(&vt.tsc, rdtsc()) + 1000000);
+	assert_true(vm->stop);
+	assert_int_equal(vm->exit_status, VT_EXIT_KVM);
+	assert_non_null(strstr(vm->error, "timer_settime"));
+	fake_vm_free(vm);
+}
 
-	vt.page = NULL;	/* plain MSR: the value written, 0 once fired */
-	vt.lvtt = LVTT_MASKED_DEADLINE;
-	assert_int_equal(vt_wrmsr(&vcpu, MSR_TSC_DEADLINE, now + FAR), 0);
-	assert_int_equal(read_deadline(), now + FAR);
-	vt_expire(&vt);
-	assert_int_equal(read_deadline(), 0);
+static void test_cpuid_setup(void **state)
+{
+	struct vm *vm = fake_vm_new(1, 1 << 20);
+	struct kvm_cpuid_entry2 *e;
+
+	assert_int_equal(timer_cpuid_setup(vm, 0), 0);
+	assert_int_equal(vm->cpuid->nent, 0);
+	assert_int_equal(timer_cpuid_setup(vm, VTIMER_F_LAZY), 0);
+	e = kvm_cpuid_find(vm->cpuid, VTIMER_CPUID_FEATURES, 0);
+	assert_non_null(e);
+	assert_int_equal(e->eax, VTIMER_F_LAZY);
+	assert_int_equal(e->ebx, MSR_VTIMER_PV);
+	assert_non_null(kvm_cpuid_find(vm->cpuid, VTIMER_CPUID_SIGNATURE, 0));
+	free(vm->cpuid);
+	vm->cpuid = NULL;
+	assert_int_equal(timer_cpuid_setup(vm, VTIMER_F_LAZY), -1);
+	fake_vm_free(vm);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_scan_finds_pending_at_look_time, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_rdmsr_reads_guest_deadline, setup, teardown),
+		cmocka_unit_test(test_inject_error_counted),
+		cmocka_unit_test(test_settime_failure_stops),
+		cmocka_unit_test(test_cpuid_setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

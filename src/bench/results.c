@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The vtimer guest's boot record and result areas. The host lays them out
+ * and keeps its own copy of the boot record; after the run it reads the
+ * guest's result records and samples only where that copy says, never where
+ * guest memory (which the guest may have rewritten) says. Every count read
+ * from guest memory is bounded by the host's copy; every address is computed
+ * with overflow checks and looked up with vm_gpa_elem(). The ucall port
+ * (ucall_io) reads only the calling vCPU's own slot.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "runner.h"
+#include "../util.h"
+
+/* a * b + c without wrapping; false if it would. */
+static bool mul_add(uint64_t a, uint64_t b, uint64_t c, uint64_t *out)
+{
+	uint64_t p;
+
+	return !__builtin_mul_overflow(a, b, &p) && !__builtin_add_overflow(p, c, out);
+}
+
+int boot_layout_check(const struct vtimer_boot *b, uint64_t mem_size)
+{
+	uint64_t res_end, row, smp_end;
+
+	if (!b->nr_cpus || b->nr_cpus > VTIMER_MAX_VCPUS || !b->samples_per_cpu)
+		return -1;
+	if (!mul_add(b->nr_cpus, sizeof(struct vtimer_result), b->results_gpa, &res_end) ||
+	    !mul_add(b->samples_per_cpu, sizeof(int64_t), 0, &row) ||
+	    !mul_add(b->nr_cpus, row, b->samples_gpa, &smp_end))
+		return -1;
+	if (res_end > mem_size || smp_end > mem_size)
+		return -1;
+	if (res_end > b->samples_gpa && smp_end > b->results_gpa)
+		return -1;	/* the two areas overlap */
+	return 0;
+}
+
+int boot_layout(struct vm *vm, const struct run_config *cfg, struct vtimer_boot *b)
+{
+	uint64_t per = cfg->count ? cfg->count : 1;
+	uint64_t res = (vm->image_end + 4095) & ~4095ULL;
+	uint64_t smp = (res + vm->nr_vcpus * sizeof(struct vtimer_result) + 4095) & ~4095ULL;
+	struct vtimer_boot *gb = vm_gpa(vm, VTIMER_GPA_BOOT, sizeof(*gb));
+
+	*b = (struct vtimer_boot){
+		.magic = VTIMER_BOOT_MAGIC, .version = VTIMER_ABI_VERSION,
+		.nr_cpus = vm->nr_vcpus, .mem_size = vm->mem_size, .tsc_khz = vm->tsc_khz,
+		.apic_bus_hz = 1000000000,	/* KVM's default APIC bus: 1 ns per cycle */
+		.workload = cfg->workload, .lapic_mode = cfg->lapic, .wait = cfg->wait,
+		.count = cfg->count, .interval_ns = cfg->interval_ns, .tick_ns = cfg->tick_ns,
+		.results_gpa = res, .samples_gpa = smp, .samples_per_cpu = per,
+		.pv_window_ns = cfg->mode.discover == DISCOVER_SCAN ?
+				cfg->mode.scan_ns + VTIMER_PV_SCAN_MARGIN_NS : 0,
+	};
+	if (!gb || boot_layout_check(b, vm->mem_size) < 0) {
+		vt_err("--count=%u with %d vCPUs needs more guest memory than --mem=%llu MiB",
+		       cfg->count, vm->nr_vcpus, (unsigned long long)vm->mem_size >> 20);
+		return -1;
+	}
+	memcpy(gb, b, sizeof(*b));
+	return 0;
+}
+
+bool guest_result_read(struct vm *vm, const struct vtimer_boot *b, uint32_t cpu,
+		       struct vtimer_result *res, const int64_t **samples)
+{
+	const struct vtimer_result *gr;
+
+	memset(res, 0, sizeof(*res));
+	*samples = NULL;
+	if (cpu >= b->nr_cpus)
+		return false;
+	gr = vm_gpa_elem(vm, b->results_gpa, cpu, sizeof(*res), sizeof(*res));
+	*samples = vm_gpa_elem(vm, b->samples_gpa, cpu, b->samples_per_cpu * sizeof(int64_t),
+			       b->samples_per_cpu * sizeof(int64_t));
+	if (!gr || !*samples)
+		return false;
+	memcpy(res, gr, sizeof(*res));	/* one snapshot: the guest may keep writing */
+	if (res->version != VTIMER_ABI_VERSION || res->cpu != cpu) {
+		memset(res, 0, sizeof(*res));
+		return false;
+	}
+	if (res->nr_samples > b->samples_per_cpu)
+		res->nr_samples = b->samples_per_cpu;
+	return true;
+}
+
+/* Ucall port: the guest names its own slot; anything else is refused. */
+int ucall_io(struct vcpu *vcpu, uint16_t port, bool out, int size, uint8_t *data,
+		    void *opaque)
+{
+	struct vm *vm = vcpu->vm;
+	struct ucall_state *rs = opaque;
+	struct vtimer_ucall u, *gu;
+	uint32_t slot = 0;
+
+	(void)port;
+	if (!out || size != 4) {
+		memset(data, 0xff, size);
+		return 0;
+	}
+	memcpy(&slot, data, 4);
+	gu = vm_gpa_elem(vm, VTIMER_GPA_UCALL, slot, sizeof(u), sizeof(u));
+	if (slot != (uint32_t)vcpu->id || slot >= VTIMER_MAX_VCPUS || !gu) {
+		vm_fail(vm, VT_FAIL_GUEST_ABORT, "vCPU %d: ucall names slot %u", vcpu->id, slot);
+		return -1;
+	}
+	memcpy(&u, gu, sizeof(u));	/* one snapshot: the guest may keep writing */
+	u.msg[VTIMER_UCALL_MSG - 1] = 0;
+	for (char *p = u.msg; *p; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			*p = '?';
+	if (u.version != VTIMER_ABI_VERSION) {
+		vm_fail(vm, VT_FAIL_GUEST_ABORT, "vCPU %d: ucall ABI version %u, want %u", vcpu->id,
+			u.version, VTIMER_ABI_VERSION);
+		return -1;
+	}
+	switch (u.cmd) {
+	case VTIMER_UCALL_DONE:
+		pthread_mutex_lock(&vm->lock);
+		if (!vcpu->done) {
+			vcpu->done = true;
+			rs->done++;
+			if (u.arg[0] > (uint64_t)rs->guest_status)
+				rs->guest_status = u.arg[0] > 63 ? 63 : (int)u.arg[0];
+		}
+		pthread_mutex_unlock(&vm->lock);
+		if (rs->done == vm->nr_vcpus)
+			vm_stop(vm, rs->guest_status, NULL);
+		return 0;
+	case VTIMER_UCALL_SYNC:
+		return 0;
+	case VTIMER_UCALL_ABORT:
+		vm_fail(vm, VT_FAIL_GUEST_ABORT, "guest vCPU %d aborted: %s", vcpu->id, u.msg);
+		return -1;
+	}
+	vm_fail(vm, VT_FAIL_GUEST_ABORT, "vCPU %d: unknown ucall %u", vcpu->id, u.cmd);
+	return -1;
+}
+
+static void collect_vcpu(struct run_report *r, const struct vtimer_boot *b, struct vm *vm,
+			 int i, int64_t *all, size_t *nall)
+{
+	struct vcpu_report *v = &r->v[i];
+	struct vtimer_result res;
+	const int64_t *s;
+
+	guest_result_read(vm, b, i, &res, &s);
+	memcpy(v->exits, vm->vcpus[i].exits, sizeof(v->exits));
+	v->exits_total = vm->vcpus[i].exits_total;
+	v->c = res.c;
+	v->state = res.state;
+	v->due_margin_ns = tsc_to_ns(res.due_margin > INT64_MAX ? INT64_MAX : res.due_margin,
+				     vm->tsc_khz);
+	if (r->cfg.workload != VTIMER_WL_MASKED) {
+		if (v->c.events < r->cfg.count)
+			v->c.lost += r->cfg.count - v->c.events;
+		for (uint64_t k = 0; k < res.nr_samples; k++) {
+			all[*nall + k] = tsc_to_ns(s[k], vm->tsc_khz);
+			if (s[k] < 0)
+				v->c.early++;
+		}
+		stats_compute(all + *nall, res.nr_samples, &v->lat);
+		*nall += res.nr_samples;
+	}
+	/* Always allocated: a vCPU whose stats fd failed reports zeros. */
+	v->kvm_stats = calloc(r->nr_stats + 1, sizeof(uint64_t));
+	if (v->kvm_stats && vm->vcpus[i].stats.fd >= 0 && vm->vcpus[i].stats.n == r->nr_stats)
+		kvm_stats_read(&vm->vcpus[i].stats, v->kvm_stats);
+}
+
+/* Counter structs are all-uint64_t: totals are element-wise sums. */
+static void add_u64s(void *dst, const void *src, size_t size)
+{
+	uint64_t *d = dst;
+	const uint64_t *s = src;
+
+	for (size_t k = 0; k < size / sizeof(uint64_t); k++)
+		d[k] += s[k];
+}
+
+void collect(struct run_report *r, struct vm *vm, const struct timer_engine *eng,
+	     const struct vtimer_boot *b)
+{
+	struct kvm_stats *st = &vm->vcpus[0].stats;
+	uint64_t nr_all;
+	int64_t *all = NULL;
+	size_t nall = 0;
+
+	if (r->nr > (int)b->nr_cpus || boot_layout_check(b, vm->mem_size) < 0 ||
+	    !mul_add(b->nr_cpus, b->samples_per_cpu, 1, &nr_all) || nr_all > SIZE_MAX)
+		return;		/* not a layout the host made: read nothing */
+	all = calloc(nr_all, sizeof(int64_t));
+	if (!all)
+		return;
+	r->nr_stats = st->fd >= 0 ? st->n : 0;
+	r->stat_names = calloc(r->nr_stats + 1, sizeof(char *));
+	for (int i = 0; r->stat_names && i < r->nr_stats; i++)
+		r->stat_names[i] = strdup(st->names[i]);
+	r->total.kvm_stats = calloc(r->nr_stats + 1, sizeof(uint64_t));
+	for (int i = 0; i < r->nr; i++) {
+		struct vcpu_report *v = &r->v[i];
+
+		collect_vcpu(r, b, vm, i, all, &nall);
+		if (eng->vt)
+			v->host = eng->vt[i].st;
+		add_u64s(&r->total.host, &v->host, sizeof(v->host));
+		add_u64s(&r->total.c, &v->c, sizeof(v->c));
+		if (v->due_margin_ns > r->total.due_margin_ns)
+			r->total.due_margin_ns = v->due_margin_ns;
+		add_u64s(r->total.exits, v->exits, sizeof(v->exits));
+		r->total.exits_total += v->exits_total;
+		for (int k = 0; v->kvm_stats && r->total.kvm_stats && k < r->nr_stats; k++)
+			r->total.kvm_stats[k] += v->kvm_stats[k];
+	}
+	stats_compute(all, nall, &r->total.lat);
+	free(all);
+}

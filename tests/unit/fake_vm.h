@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A struct vm without KVM for unit tests: guest memory is a host buffer,
+ * every fd is -1 (so any KVM ioctl fails with EBADF), no thread is running.
+ */
+#ifndef VTIMER_TEST_FAKE_VM_H
+#define VTIMER_TEST_FAKE_VM_H
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "machine/machine.h"
+#include "vtimer/abi.h"
+
+struct fake_vm {
+	struct vm vm;
+	struct vcpu vcpus[VTIMER_MAX_VCPUS];
+	struct kvm_run runs[VTIMER_MAX_VCPUS];
+};
+
+static inline struct vm *fake_vm_new(int nr_vcpus, uint64_t mem_size)
+{
+	struct fake_vm *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->vm.fd = f->vm.kvm_fd = -1;
+	f->vm.mem = calloc(1, mem_size);
+	f->vm.mem_size = mem_size;
+	f->vm.nr_vcpus = nr_vcpus;
+	f->vm.vcpus = f->vcpus;
+	f->vm.console = stdout;
+	f->vm.tsc_khz = 1000000;
+	f->vm.cpuid = calloc(1, sizeof(*f->vm.cpuid));
+	pthread_mutex_init(&f->vm.lock, NULL);
+	pthread_mutex_init(&f->vm.stop_lock, NULL);
+	for (int i = 0; i < nr_vcpus; i++) {
+		f->vcpus[i] = (struct vcpu){ .vm = &f->vm, .id = i, .fd = -1, .run = &f->runs[i] };
+		f->vcpus[i].stats.fd = -1;
+	}
+	return &f->vm;
+}
+
+static inline void fake_vm_free(struct vm *vm)
+{
+	free(vm->mem);
+	free(vm->cpuid);
+	free(vm);	/* vm is the first member of struct fake_vm */
+}
+
+#endif
