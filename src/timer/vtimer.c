@@ -238,8 +238,29 @@ static void pv_disable(struct vcpu_timer *vt)
 	vt_disarm(vt);
 }
 
+/*
+ * Pages enabled by the vCPUs of one engine never overlap: a vCPU that names
+ * another's page would make the host publish its `armed` and `horizon` into
+ * that vCPU's protocol. Enabling and disabling take pv_pages_lock, so two
+ * vCPUs cannot both claim one page; pv_msr is only written under it.
+ */
+static pthread_mutex_t pv_pages_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool pv_page_taken(const struct vcpu_timer *vt, uint64_t gpa)
+{
+	const struct timer_engine *e = vt->eng;
+
+	for (int i = 0; e->vt && i < e->vm->nr_vcpus; i++) {
+		const struct vcpu_timer *o = &e->vt[i];
+
+		if (o != vt && o->pv_msr && (o->pv_msr & ~0xfffULL) == gpa)
+			return true;
+	}
+	return false;
+}
+
 /* MSR_VTIMER_PV: KVM's PV MSR conventions. Returns 1 for #GP. */
-static int pv_msr_write(struct vcpu_timer *vt, uint64_t val)
+static int pv_msr_write_locked(struct vcpu_timer *vt, uint64_t val)
 {
 	struct vtimer_pv_page *page;
 	uint64_t gpa = val & ~0xfffULL;
@@ -254,7 +275,8 @@ static int pv_msr_write(struct vcpu_timer *vt, uint64_t val)
 		return 0;
 	}
 	page = vm_gpa(vt->vcpu->vm, gpa, 4096);
-	if ((val & VTIMER_PV_RESERVED) || !(val & VTIMER_PV_ENABLE) || !page) {
+	if ((val & VTIMER_PV_RESERVED) || !(val & VTIMER_PV_ENABLE) || !page ||
+	    pv_page_taken(vt, gpa)) {
 		vt->st.pv_gp++;
 		return 1;
 	}
@@ -269,6 +291,16 @@ static int pv_msr_write(struct vcpu_timer *vt, uint64_t val)
 	__atomic_store_n(&page->features, vt->eng->features, __ATOMIC_RELAXED);
 	__atomic_store_n(&page->version, VTIMER_PV_VERSION, __ATOMIC_RELEASE);
 	return 0;
+}
+
+static int pv_msr_write(struct vcpu_timer *vt, uint64_t val)
+{
+	int gp;
+
+	pthread_mutex_lock(&pv_pages_lock);
+	gp = pv_msr_write_locked(vt, val);
+	pthread_mutex_unlock(&pv_pages_lock);
+	return gp;
 }
 
 int vt_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val)

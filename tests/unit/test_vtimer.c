@@ -6,7 +6,8 @@
  * failing timer_settime for a vCPU's POSIX timer stops the run with 70 and
  * names the call; the PV CPUID leaves are added when features are offered,
  * and a VM whose CPUID table is missing makes timer_cpuid_setup fail instead
- * of being ignored. Tolerance: none.
+ * of being ignored; a PV page another vCPU has enabled is refused with #GP.
+ * Tolerance: none.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -88,12 +89,45 @@ static void test_cpuid_setup(void **state)
 	fake_vm_free(vm);
 }
 
+/*
+ * A vCPU may not enable its PV page on a page another vCPU has enabled (the
+ * host would publish one vCPU's armed/horizon into the other's protocol):
+ * #GP, and the owner's page is untouched. Once the owner disables it, the
+ * page is free again.
+ */
+static void test_pv_page_overlap_refused(void **state)
+{
+	struct vm *vm = fake_vm_new(2, 1 << 20);
+	struct timer_engine e;
+	struct vcpu_timer vt[2];
+	struct vtimer_pv_page *pg = (struct vtimer_pv_page *)((uint8_t *)vm->mem + 0x10000);
+
+	vt_init(&vt[0], &e, vm);
+	vt[1] = vt[0];
+	vt[1].vcpu = &vm->vcpus[1];
+	pthread_mutex_init(&vt[1].lock, NULL);
+	e.vt = vt;
+	e.features = VTIMER_F_HORIZON;
+	assert_int_equal(vt_wrmsr(&vm->vcpus[0], MSR_VTIMER_PV, 0x10000 | VTIMER_PV_ENABLE), 0);
+	pg->pending = 12345;
+	assert_int_equal(vt_wrmsr(&vm->vcpus[1], MSR_VTIMER_PV, 0x10000 | VTIMER_PV_ENABLE), 1);
+	assert_int_equal(vt[1].st.pv_gp, 1);
+	assert_null(vt[1].page);
+	assert_int_equal(pg->version, VTIMER_PV_VERSION);
+	assert_int_equal(pg->pending, 12345);
+	assert_int_equal(vt_wrmsr(&vm->vcpus[1], MSR_VTIMER_PV, 0x11000 | VTIMER_PV_ENABLE), 0);
+	assert_int_equal(vt_wrmsr(&vm->vcpus[0], MSR_VTIMER_PV, 0), 0);
+	assert_int_equal(vt_wrmsr(&vm->vcpus[1], MSR_VTIMER_PV, 0x10000 | VTIMER_PV_ENABLE), 0);
+	fake_vm_free(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_inject_error_counted),
 		cmocka_unit_test(test_settime_failure_stops),
 		cmocka_unit_test(test_cpuid_setup),
+		cmocka_unit_test(test_pv_page_overlap_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
