@@ -58,6 +58,7 @@ struct cpu {
 	uint32_t pv_features;
 	uint64_t pv_prev;		/* last nonzero deadline stored in pending */
 	uint64_t due_margin;		/* TSC cycles: nearer deadlines are waited out */
+	bool hostile;			/* hostile workload: interrupts are not judged */
 	uint64_t gdt[7];
 	struct tss tss;
 	uint8_t kstack[8192] __attribute__((aligned(16)));
@@ -103,6 +104,11 @@ bool pv_enable(void);
 void pv_disable(void);
 bool pv_program(struct cpu *c, uint64_t deadline, uint64_t slack);
 long pv_abi_check(void);
+uint32_t pv_msr_index(void);		/* the enable MSR (vtimer's own if not offered) */
+uint64_t pv_page_gpa(uint32_t cpu);	/* a CPU's PV page */
+
+/* kernel/hostile.c */
+long hostile(long on);
 
 /* kernel/timer.c */
 void timer_add(struct ktimer *t, uint64_t deadline);
@@ -122,6 +128,8 @@ enum {
 	SYS_PV,			/* a0: 1 enable, 0 disable the PV page; returns 1 if on */
 	SYS_LAPIC_MODE,		/* a0: enum vtimer_lapic_mode */
 	SYS_PV_ABI,		/* check the enable MSR's #GP rules; returns failures */
+	SYS_HOSTILE,		/* a0 = 1: adversarial writes, returns #GPs; 0: judge again */
+	SYS_CRASH,		/* triple fault */
 };
 long sys_call(long nr, long a0, long a1, long a2);
 void cpu_finish(int status) __attribute__((noreturn));

@@ -11,6 +11,8 @@ const struct vtimer_boot *boot;
 uint64_t tick_cycles;
 static struct cpu cpus[VTIMER_MAX_VCPUS];
 static volatile uint32_t online;
+static struct vtimer_boot boot_copy;
+static uint32_t boot_ready;
 
 static void check_boot(const struct vtimer_boot *b)
 {
@@ -30,7 +32,15 @@ void kmain(uint64_t id, const struct vtimer_boot *b)
 	check_boot(b);
 	if (id >= b->nr_cpus)
 		panic("CPU index beyond the boot record's CPU count");
-	boot = b;
+	/* The guest runs on its own copy: the record in guest memory is just
+	 * memory (the hostile workload overwrites it). */
+	if (id == 0) {
+		boot_copy = *b;
+		__atomic_store_n(&boot_ready, 1, __ATOMIC_RELEASE);
+	}
+	while (!__atomic_load_n(&boot_ready, __ATOMIC_ACQUIRE))
+		cpu_relax();
+	boot = &boot_copy;
 	tick_cycles = b->tick_ns * b->tsc_khz / 1000000;
 	c->res = (struct vtimer_result *)b->results_gpa + id;
 	c->samples = (int64_t *)b->samples_gpa + id * b->samples_per_cpu;

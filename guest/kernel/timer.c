@@ -142,6 +142,10 @@ void timer_interrupt(void)
 	 */
 	if (c->lapic_mode == VTIMER_LAPIC_PERIODIC) {
 		/* the periodic tick: nothing is programmed per deadline */
+	} else if (c->hostile) {
+		/* the guest scrambled its own timer: nothing to judge */
+		if (c->programmed && now >= c->programmed)
+			c->programmed = 0;
 	} else if (c->programmed && now >= c->programmed) {
 		c->programmed = 0;	/* a fired deadline is disarmed (SDM 11.5.4.1) */
 	} else if (c->stale) {

@@ -123,6 +123,16 @@ no_exit:
 	return false;
 }
 
+uint32_t pv_msr_index(void)
+{
+	return offered ? pv_msr : MSR_VTIMER_PV;
+}
+
+uint64_t pv_page_gpa(uint32_t cpu)
+{
+	return (uint64_t)pages[cpu < VTIMER_MAX_VCPUS ? cpu : 0];
+}
+
 /*
  * The enable MSR must follow KVM's PV MSR conventions (docs/pv-abi.md):
  * reserved bits, a missing enable bit or a page outside RAM raise #GP and

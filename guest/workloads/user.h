@@ -23,5 +23,7 @@ long latency_main(struct vtimer_result *res, int64_t *samples);
 long masked_main(struct vtimer_result *res, int64_t *samples);
 long switch_main(struct vtimer_result *res, int64_t *samples);
 long abi_main(struct vtimer_result *res, int64_t *samples);
+long hostile_main(struct vtimer_result *res, int64_t *samples);
+long crash_main(struct vtimer_result *res, int64_t *samples);
 
 #endif

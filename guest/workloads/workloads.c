@@ -115,6 +115,38 @@ long abi_main(struct vtimer_result *res, int64_t *samples)
 	return bad;
 }
 
+/*
+ * Hostile: every vCPU at once attacks every input the guest controls
+ * (kernel/hostile.c), waits three intervals with interrupts not judged (the
+ * guest scrambled its own timer), then must run a full cyclic stretch with
+ * every timer delivered. Fails if the #GP count differs from the host's
+ * rules (returned by the kernel as 8 or 108: the difference is reported).
+ */
+long hostile_main(struct vtimer_result *res, int64_t *samples)
+{
+	long gp = sys(SYS_HOSTILE, 1, 0, 0);
+	uint32_t i = 0;
+
+	if (gp < 0)
+		return 1;
+	sys(SYS_SLEEP_UNTIL, rdtsc() + 3 * ns_to_tsc(boot->interval_ns), 0, 0);
+	sys(SYS_HOSTILE, 0, 0, 0);
+	cyclic_run(res, samples, boot->count, &i);
+	return gp == 8 || gp == 108 ? 0 : 2;
+}
+
+/* Crash: the BSP triple-faults; the others sleep until the host ends the run. */
+long crash_main(struct vtimer_result *res, int64_t *samples)
+{
+	(void)res;
+	(void)samples;
+	if (boot->nr_cpus && *(volatile uint32_t *)&res->cpu == 0)
+		sys(SYS_CRASH, 0, 0, 0);
+	for (;;)
+		sys(SYS_SLEEP_UNTIL, rdtsc() + ns_to_tsc(boot->interval_ns), 0, 0);
+	return 1;
+}
+
 void workload_main(uint64_t cpu)
 {
 	struct vtimer_result *res = (struct vtimer_result *)boot->results_gpa + cpu;
@@ -136,6 +168,12 @@ void workload_main(uint64_t cpu)
 		break;
 	case VTIMER_WL_ABI:
 		status = abi_main(res, samples);
+		break;
+	case VTIMER_WL_HOSTILE:
+		status = hostile_main(res, samples);
+		break;
+	case VTIMER_WL_CRASH:
+		status = crash_main(res, samples);
 		break;
 	default:
 		status = 127;

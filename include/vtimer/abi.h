@@ -38,6 +38,8 @@ enum vtimer_workload {
 	VTIMER_WL_MASKED,	/* arm a timer with LVTT masked: nothing may arrive */
 	VTIMER_WL_SWITCH,	/* cyclic through PV off/on and LVTT mode switches, then masked */
 	VTIMER_WL_ABI,		/* the PV enable MSR's #GP rules, then a short cyclic run */
+	VTIMER_WL_HOSTILE,	/* adversarial writes to every guest input, then cyclic */
+	VTIMER_WL_CRASH,	/* the BSP triple-faults (the host must exit 71) */
 };
 
 /* How the guest clockevent drives the LAPIC timer (LVTT mode). */
@@ -100,6 +102,8 @@ struct vtimer_counters {
 					 * ran the expiry itself, nothing was written */
 	uint64_t far_exits;		/* PV: TSC-deadline writes for deadlines more
 					 * than pv_window_ns ahead (a protocol bug) */
+	uint64_t hostile_writes;	/* hostile workload: adversarial writes tried */
+	uint64_t hostile_gp;		/* ... and the #GPs they took */
 };
 
 enum vtimer_result_state {

@@ -17,6 +17,8 @@ const char *workload_name(enum vtimer_workload w)
 	case VTIMER_WL_MASKED: return "masked";
 	case VTIMER_WL_SWITCH: return "switch";
 	case VTIMER_WL_ABI: return "abi";
+	case VTIMER_WL_HOSTILE: return "hostile";
+	case VTIMER_WL_CRASH: return "crash";
 	}
 	return "?";
 }
@@ -121,7 +123,7 @@ void report_table(const struct run_report *r, FILE *f)
 
 static json_t *counters_json(const struct vtimer_counters *c)
 {
-	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
 			 "deadlines", (json_int_t)c->deadlines,
 			 "msr_writes", (json_int_t)c->msr_writes,
 			 "other_msr_writes", (json_int_t)c->other_msr_writes,
@@ -135,7 +137,9 @@ static json_t *counters_json(const struct vtimer_counters *c)
 			 "expired_sleeps", (json_int_t)c->expired_sleeps,
 			 "unexpected", (json_int_t)c->unexpected,
 			 "due_at_program", (json_int_t)c->due_at_program,
-			 "far_exits", (json_int_t)c->far_exits);
+			 "far_exits", (json_int_t)c->far_exits,
+			 "hostile_writes", (json_int_t)c->hostile_writes,
+			 "hostile_gp", (json_int_t)c->hostile_gp);
 }
 
 static json_t *host_json(const struct timer_stats *h)

@@ -18,7 +18,8 @@ static const char run_help[] =
 "  --housekeeping-cpu=N  pin the housekeeping thread to host CPU N\n"
 "  --pin=auto|on|off     pin vCPUs to CPUs 0..n-2 and housekeeping to CPU n-1\n"
 "                        (auto: when there is housekeeping and a CPU to spare)\n"
-"  --workload=NAME       cyclic (default), latency, masked, switch, abi\n"
+"  --workload=NAME       cyclic (default), latency, masked, switch, abi, hostile,\n"
+"                        crash (the BSP triple-faults: the run exits 71)\n"
 "  --vcpus=N             1..64 (default 1)\n"
 "  --count=N             timer events per vCPU (default 1000)\n"
 "  --interval=US         cyclic period / latency delta in microseconds (default 1000)\n"
@@ -66,7 +67,8 @@ static int parse_run(int argc, char **argv, struct run_config *c)
 {
 	static const char *const workloads[] = { [VTIMER_WL_CYCLIC] = "cyclic",
 		[VTIMER_WL_LATENCY] = "latency", [VTIMER_WL_MASKED] = "masked",
-		[VTIMER_WL_SWITCH] = "switch", [VTIMER_WL_ABI] = "abi" };
+		[VTIMER_WL_SWITCH] = "switch", [VTIMER_WL_ABI] = "abi",
+		[VTIMER_WL_HOSTILE] = "hostile", [VTIMER_WL_CRASH] = "crash" };
 	static const char *const lapics[] = { "tsc-deadline", "oneshot", "periodic" };
 	static const char *const waits[] = { "hlt", "busy" };
 	unsigned long long v;

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The hostile workload's kernel side (SYS_HOSTILE). Every vCPU, at once,
+ * writes adversarial values to every input the guest controls while its
+ * timers are live:
+ *   - the TSC-deadline MSR: 0, 1, past, now, ~0, 2^63 - 1, 2^63, 2^63 + 1;
+ *   - every field of its PV page, whole and torn (32-bit halves), host-owned
+ *     fields included, with MSR exits in between so the host reads them;
+ *   - the PV enable MSR: beyond RAM, the APIC's MMIO page, reserved bits (an
+ *     unaligned address), no enable bit, another vCPU's page, and an
+ *     enable/disable storm;
+ *   - LVTT: every mode, mask on and off, another vector, a periodic timer
+ *     with the smallest count (a timer storm KVM must floor);
+ *   - the boot record (the guest runs on its own copy, kernel/main.c), its
+ *     result record and its ucall slot.
+ * Then it puts everything back. Attempts and #GPs are counted in the result
+ * record; interrupts while `c->hostile` is set are not judged early or
+ * unexpected (the guest itself scrambled what it programmed). The workload
+ * then runs cyclic and the tests check every timer.
+ */
+#include "kernel.h"
+
+static void attempt(struct cpu *c, uint32_t msr, uint64_t val)
+{
+	c->res->c.hostile_writes++;
+	if (wrmsr_safe(msr, val))
+		c->res->c.hostile_gp++;
+}
+
+static void deadline_attack(struct cpu *c)
+{
+	uint64_t now = rdtsc();
+	const uint64_t vals[] = {
+		0, 1, now - 1000, now, ~0ULL, (1ULL << 63) - 1, 1ULL << 63, (1ULL << 63) + 1,
+		now + boot->tsc_khz / 10, 0,
+	};
+
+	for (unsigned int i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+		attempt(c, MSR_TSC_DEADLINE, vals[i]);
+}
+
+/* Whole and torn stores of edge values into every field of the page. */
+static void page_attack(struct cpu *c, struct vtimer_pv_page *p)
+{
+	uint64_t now = rdtsc();
+	const uint64_t vals[] = {
+		~0ULL, 0, 1, now, now - 1, now + 1000, (1ULL << 63) + 1, 0x8000000000000000ULL,
+		now + boot->tsc_khz, 0xdeadbeefcafef00dULL,
+	};
+	volatile uint32_t *words = (volatile uint32_t *)p;
+
+	for (unsigned int i = 0; i < 64; i++) {
+		uint64_t v = vals[i % (sizeof(vals) / sizeof(vals[0]))];
+		unsigned int w = (i * 7) % (sizeof(*p) / 4);
+
+		if (i & 1) {
+			words[w] = (uint32_t)v;			/* torn: low half, */
+			attempt(c, MSR_TSC_DEADLINE, now + 1000000 + i);	/* host reads, */
+			words[w ^ 1] = (uint32_t)(v >> 32);	/* then the high half */
+		} else {
+			*(volatile uint64_t *)&words[w & ~1u] = v ^ ((uint64_t)i << 40);
+		}
+		c->res->c.hostile_writes++;
+	}
+	attempt(c, MSR_TSC_DEADLINE, ~0ULL);
+	*(volatile uint64_t *)&p->pending = ~0ULL;
+	attempt(c, MSR_TSC_DEADLINE, 0);
+}
+
+static void enable_attack(struct cpu *c, uint32_t msr, uint64_t own)
+{
+	const uint64_t vals[] = {
+		(boot->mem_size & ~0xfffULL) | VTIMER_PV_ENABLE,	/* beyond RAM */
+		0xfee00000ULL | VTIMER_PV_ENABLE,			/* the APIC's MMIO page */
+		(own + 8) | VTIMER_PV_ENABLE,				/* unaligned: reserved bits */
+		own | 0x800 | VTIMER_PV_ENABLE,				/* reserved bit 11 */
+		own,							/* no enable bit */
+		(1ULL << 52) | VTIMER_PV_ENABLE,			/* far beyond RAM */
+		~0ULL,
+	};
+
+	for (unsigned int i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+		attempt(c, msr, vals[i]);
+	for (int i = 0; i < 50; i++) {			/* enable/disable storm */
+		attempt(c, msr, own | VTIMER_PV_ENABLE);
+		attempt(c, msr, 0);
+	}
+}
+
+static void lvtt_attack(struct cpu *c)
+{
+	const uint32_t lvtt[] = {
+		LVTT_ONESHOT | VEC_TIMER, LVTT_PERIODIC | VEC_TIMER,
+		LVTT_TSCDEADLINE | VEC_TIMER | LVT_MASKED, LVTT_TSCDEADLINE | VEC_WAKE,
+		LVTT_PERIODIC | VEC_TIMER | LVT_MASKED, LVTT_TSCDEADLINE | VEC_TIMER,
+	};
+
+	for (unsigned int i = 0; i < sizeof(lvtt) / sizeof(lvtt[0]); i++) {
+		attempt(c, MSR_X2APIC_LVTT, lvtt[i]);
+		if (c->pv)
+			*(volatile uint32_t *)&c->pv->lvtt = lvtt[i] ^ (i << 8);	/* a lying mirror */
+		attempt(c, MSR_X2APIC_TMICT, 1);	/* the smallest count: a storm */
+		attempt(c, MSR_TSC_DEADLINE, rdtsc() + 1);
+		for (int k = 0; k < 20; k++)
+			cpu_relax();
+	}
+	attempt(c, MSR_X2APIC_TMICT, 0);
+}
+
+/* Garbage in the shared records; the own result record is put back (IF = 0). */
+static void record_attack(struct cpu *c)
+{
+	struct vtimer_result saved = *c->res;
+	volatile uint64_t *b = (volatile uint64_t *)VTIMER_GPA_BOOT;
+	volatile uint64_t *r = (volatile uint64_t *)c->res;
+
+	for (unsigned int i = 0; i < sizeof(struct vtimer_boot) / 8; i++)
+		b[i] = ~0ULL - i;
+	for (unsigned int i = 0; i < sizeof(struct vtimer_result) / 8; i++)
+		r[i] = 0x7fffffffffffffffULL - i;
+	*c->res = saved;
+	c->ucall->version = ~0u;
+	c->ucall->cmd = ~0u;
+	c->res->c.hostile_writes += 3;
+}
+
+/* All CPUs meet here (IF = 0, so only spinning): generation-counted. */
+static void barrier(void)
+{
+	static volatile uint32_t arrived, generation;
+	uint32_t gen = generation;
+
+	if (__atomic_add_fetch(&arrived, 1, __ATOMIC_SEQ_CST) == boot->nr_cpus) {
+		arrived = 0;
+		__atomic_add_fetch(&generation, 1, __ATOMIC_SEQ_CST);
+	} else {
+		while (generation == gen)
+			cpu_relax();
+	}
+}
+
+/*
+ * Returns the #GPs taken, which the host's rules fix exactly: with the PV
+ * interface offered, the 7 refused enable values and another vCPU's page
+ * (8); without it, every write of the enable MSR (7 + 100 + 1 = 108).
+ */
+long hostile(long on)
+{
+	struct cpu *c = this_cpu();
+	uint32_t msr = pv_msr_index();
+	uint64_t own = pv_page_gpa(c->id);
+	uint64_t other = pv_page_gpa((c->id + 1) % boot->nr_cpus);
+	bool had_pv = c->pv != NULL;
+
+	if (!on) {
+		/* the grace sleep is over: judge every interrupt again */
+		c->hostile = false;
+		c->stale = 0;
+		return 0;
+	}
+	c->hostile = true;
+	deadline_attack(c);
+	if (c->pv)
+		page_attack(c, c->pv);
+	enable_attack(c, msr, own);
+	lvtt_attack(c);
+	record_attack(c);
+
+	/* Put things back: no timer armed, the page re-enabled, LVTT as booted. */
+	c->pv = NULL;
+	c->pv_features = 0;
+	wrmsr(MSR_TSC_DEADLINE, 0);
+	wrmsr(MSR_X2APIC_TMICT, 0);
+	if (had_pv && !pv_enable())
+		return -1;
+	c->programmed = 0;
+	clockevent_set_mode(c->lapic_mode);
+	/* Every page is enabled again: naming another vCPU's must #GP. */
+	barrier();
+	attempt(c, msr, other | VTIMER_PV_ENABLE);
+	barrier();
+	return c->res->c.hostile_gp;
+}
