@@ -68,7 +68,7 @@ run: all
 	$(BUILD)/vtimer run --timer=kvm --workload=cyclic --vcpus=2 --count=500 --json=$(BUILD)/run.json
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-tsan
 
 .PHONY: all run clean deps-build deps-test test
 -include $(HOST_OBJS:.o=.d) $(GUEST_OBJS:.o=.d)
