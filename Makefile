@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
 # vtimer: `make` builds build/vtimer and build/guest.elf; `make test` runs every
 # test; `make run` runs the main job. Quiet unless V=1; WERROR=0 relaxes -Werror.
+# `make fuzz` runs the libFuzzer harnesses (tests/fuzz/fuzz.mk); `make test-asan`
+# and `make test-tsan` rerun the tests on sanitizer builds (tests/sanitize/).
 
 V ?= 0
 WERROR ?= 1
@@ -56,7 +58,7 @@ include tests/tests.mk
 
 # Debian packages the build and the tests need; installed when root, else named.
 BUILD_PKGS := libjansson-dev
-TEST_PKGS := libcmocka-dev spin
+TEST_PKGS := libcmocka-dev spin clang libclang-rt-14-dev
 deps-build:
 	$(Q)scripts/deps.sh $(BUILD_PKGS)
 deps-test:
@@ -66,7 +68,7 @@ run: all
 	$(BUILD)/vtimer run --timer=kvm --workload=cyclic --vcpus=2 --count=500 --json=$(BUILD)/run.json
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-tsan
 
 .PHONY: all run clean deps-build deps-test test
 -include $(HOST_OBJS:.o=.d) $(GUEST_OBJS:.o=.d)

@@ -50,7 +50,8 @@ void *read_file(const char *path, size_t *size)
 int load_vtimer_image(struct vm *vm, const void *img, size_t size, const char *name)
 {
 	const Elf64_Ehdr *eh = img;
-	const Elf64_Phdr *ph;
+	const uint8_t *phdrs;
+	Elf64_Phdr ph;
 	int loaded = 0;
 
 	if (size < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG)) {
@@ -62,27 +63,29 @@ int load_vtimer_image(struct vm *vm, const void *img, size_t size, const char *n
 		vt_err("%s: not an x86-64 ELF executable", name);
 		return -1;
 	}
-	if (eh->e_phentsize != sizeof(*ph) || eh->e_phoff > size ||
-	    (uint64_t)eh->e_phnum * sizeof(*ph) > size - eh->e_phoff) {
+	if (eh->e_phentsize != sizeof(ph) || eh->e_phoff > size ||
+	    (uint64_t)eh->e_phnum * sizeof(ph) > size - eh->e_phoff) {
 		vt_err("%s: program headers lie outside the file", name);
 		return -1;
 	}
-	ph = (const Elf64_Phdr *)((const uint8_t *)img + eh->e_phoff);
+	/* e_phoff need not be aligned: copy each header rather than cast. */
+	phdrs = (const uint8_t *)img + eh->e_phoff;
 	/* Pass 1 validates everything, pass 2 copies: a rejected image leaves RAM alone. */
 	for (int i = 0; i < eh->e_phnum; i++) {
-		if (ph[i].p_type != PT_LOAD)
+		memcpy(&ph, phdrs + i * sizeof(ph), sizeof(ph));
+		if (ph.p_type != PT_LOAD)
 			continue;
-		if (ph[i].p_filesz > ph[i].p_memsz || ph[i].p_offset > size ||
-		    ph[i].p_filesz > size - ph[i].p_offset) {
+		if (ph.p_filesz > ph.p_memsz || ph.p_offset > size ||
+		    ph.p_filesz > size - ph.p_offset) {
 			vt_err("%s: segment %d lies outside the file", name, i);
 			return -1;
 		}
-		if (ph[i].p_paddr < VTIMER_GPA_KERNEL) {
+		if (ph.p_paddr < VTIMER_GPA_KERNEL) {
 			vt_err("%s: segment %d below 0x%llx overlaps the boot area", name, i,
 			       VTIMER_GPA_KERNEL);
 			return -1;
 		}
-		if (!vm_gpa(vm, ph[i].p_paddr, ph[i].p_memsz)) {
+		if (!vm_gpa(vm, ph.p_paddr, ph.p_memsz)) {
 			vt_err("%s: segment %d does not fit in guest RAM", name, i);
 			return -1;
 		}
@@ -93,14 +96,16 @@ int load_vtimer_image(struct vm *vm, const void *img, size_t size, const char *n
 		return -1;
 	}
 	for (int i = 0; i < eh->e_phnum; i++) {
-		uint8_t *dst = vm_gpa(vm, ph[i].p_paddr, ph[i].p_memsz);
+		uint8_t *dst;
 
-		if (ph[i].p_type != PT_LOAD)
+		memcpy(&ph, phdrs + i * sizeof(ph), sizeof(ph));
+		if (ph.p_type != PT_LOAD)
 			continue;
-		memcpy(dst, (const uint8_t *)img + ph[i].p_offset, ph[i].p_filesz);
-		memset(dst + ph[i].p_filesz, 0, ph[i].p_memsz - ph[i].p_filesz);
-		if (ph[i].p_paddr + ph[i].p_memsz > vm->image_end)
-			vm->image_end = ph[i].p_paddr + ph[i].p_memsz;
+		dst = vm_gpa(vm, ph.p_paddr, ph.p_memsz);
+		memcpy(dst, (const uint8_t *)img + ph.p_offset, ph.p_filesz);
+		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
+		if (ph.p_paddr + ph.p_memsz > vm->image_end)
+			vm->image_end = ph.p_paddr + ph.p_memsz;
 	}
 	vm->entry = (struct boot_entry){ .mode = BOOT_LONG64, .rip = eh->e_entry,
 					 .rsi = VTIMER_GPA_BOOT };

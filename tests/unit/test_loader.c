@@ -159,6 +159,32 @@ static void test_non_load_ignored(void **state)
 	assert_int_equal(f->vm.image_end, VTIMER_GPA_KERNEL + MEMSZ);
 }
 
+/*
+ * Program headers at a file offset that is not 8-byte aligned load like
+ * aligned ones (found by tests/fuzz/fuzz_loader.c: the loader cast the
+ * table to Elf64_Phdr *, undefined behaviour that UBSan reports; the
+ * sanitizer build of this test, make test-asan, checks it stays fixed).
+ */
+static void test_unaligned_phoff(void **state)
+{
+	struct fixture *f = *state;
+	uint8_t *buf = calloc(1, sizeof(f->img) + 4);
+	Elf64_Ehdr eh = f->img.eh;
+	Elf64_Phdr ph = f->img.ph[0];
+
+	assert_non_null(buf);
+	eh.e_phoff += 4;
+	ph.p_offset += 4;
+	memcpy(buf, &eh, sizeof(eh));
+	memcpy(buf + eh.e_phoff, &ph, sizeof(ph));
+	memcpy(buf + ph.p_offset, code, sizeof(code));
+	assert_int_equal(load_vtimer_image(&f->vm, buf, sizeof(f->img) + 4, "test.elf"), 0);
+	assert_int_equal(f->vm.entry.rip, VTIMER_GPA_KERNEL);
+	assert_int_equal(f->vm.image_end, VTIMER_GPA_KERNEL + MEMSZ);
+	assert_memory_equal(f->vm.mem + VTIMER_GPA_KERNEL, code, sizeof(code));
+	free(buf);
+}
+
 static void test_not_elf(void **state)
 {
 	struct fixture *f = *state;
@@ -328,6 +354,7 @@ int main(void)
 		T(test_valid),
 		T(test_valid_two_segments),
 		T(test_non_load_ignored),
+		T(test_unaligned_phoff),
 		T(test_not_elf),
 		T(test_elf32),
 		T(test_wrong_machine),

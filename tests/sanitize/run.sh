@@ -1,0 +1,75 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Runs the tests on the sanitizer builds (tests/sanitize/sanitize.mk).
+#   run.sh          (make test) TAP, one case per program: the unit tests
+#                   built with ASan+UBSan and with TSan; SANITIZE_INTEGRATION=1
+#                   adds the integration programs (they skip without /dev/kvm)
+#   SAN=asan|tsan run.sh --all
+#                   (make test-asan / test-tsan) every unit and integration
+#                   test, the multiboot and probe scripts, against
+#                   build-$SAN/vtimer, through tests/run-all.sh
+# Any sanitizer report fails the program: UBSan and TSan halt on the first
+# one, ASan always does; LeakSanitizer runs at exit.
+cd "$(dirname "$0")/../.." || exit 1
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:check_initialization_order=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+
+programs() {
+	for t in tests/unit/test_*.c; do
+		echo "build-$1/tests/unit/$(basename "$t" .c)"
+	done
+	if [ "$2" = all ]; then
+		for t in tests/integration/test_*.c; do
+			echo "build-$1/tests/integration/$(basename "$t" .c)"
+		done
+	fi
+}
+
+if [ "$1" = --all ]; then
+	: "${SAN:?SAN=asan or SAN=tsan}"
+	export VTIMER_TEST_BIN=build-$SAN/vtimer VT=build-$SAN/vtimer VTIMER=$PWD/build-$SAN/vtimer
+	# shellcheck disable=SC2046
+	exec tests/run-all.sh $(programs "$SAN" all) tests/multiboot/test.sh tests/probe/test.sh
+fi
+
+scope=unit
+[ "${SANITIZE_INTEGRATION:-0}" = 1 ] && scope=all
+log=$(mktemp) || exit 1
+trap 'rm -f "$log"' EXIT INT TERM
+n=0
+failed=0
+list=
+for san in asan tsan; do
+	list="$list $(programs $san $scope)"
+done
+echo "1..$(echo $list | wc -w)"
+for t in $list; do
+	n=$((n + 1))
+	san=${t#build-}
+	san=${san%%/*}
+	name="$san ${t#build-$san/tests/}"
+	if [ ! -x "$t" ]; then
+		echo "not ok $n - $name: not built (make san-build-$san)"
+		failed=$((failed + 1))
+		continue
+	fi
+	VTIMER_TEST_BIN=build-$san/vtimer "$t" >"$log" 2>&1
+	rc=$?
+	set -- $(awk '/^\[  PASSED  \] [0-9]+ test/ { p += $4 }
+		      /^\[  FAILED  \] [0-9]+ test/ { f += $4 }
+		      /^\[  SKIPPED \] [0-9]+ test/ { s += $4 }
+		      END { printf "%d %d %d\n", p, f, s }' "$log")
+	if [ "$rc" != 0 ] || [ "$2" != 0 ]; then
+		echo "not ok $n - $name: exit $rc, $1 passed, $2 failed"
+		grep -E 'ERROR|WARNING|SUMMARY|runtime error|FAILED|#[0-9]+ ' "$log" |
+			head -40 | sed 's/^/# /'
+		failed=$((failed + 1))
+	elif [ "$1" = 0 ] && [ "$3" != 0 ]; then
+		reason=$(sed -n 's/.*\[  SKIPPED \] *[^ ]* *//p; s/.*SKIP[^:]*: *//p' "$log" | head -1)
+		echo "ok $n - $name # SKIP ${reason:-all cases skipped}"
+	else
+		echo "ok $n - $name: $1 cases clean"
+	fi
+done
+[ "$failed" = 0 ]
