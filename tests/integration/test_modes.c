@@ -212,6 +212,58 @@ static void test_pv_msr_rules(void **s)
 	}
 }
 
+/*
+ * A hostile guest (guest/kernel/hostile.c): 4 vCPUs at once attack every
+ * input they control, the boot record and ~0 deadlines (MSR and `pending`)
+ * included. Under every preset the host must not crash or hang, must give
+ * exactly the #GPs its rules promise (8 per vCPU where the PV interface is
+ * offered, 108 where the enable MSR does not exist), and every timer of the
+ * cyclic stretch that follows must be delivered, none early or unexpected.
+ */
+static void test_hostile(void **s)
+{
+	(void)s;
+	require_kvm();
+	for (size_t i = 0; i < NR_PRESETS; i++) {
+		struct vt_result r;
+		json_t *j = run(&r, presets[i], "hostile", 4, 30, NULL), *per;
+		bool pv = strcmp(presets[i], "kvm") && strcmp(presets[i], "exitless");
+
+		check_delivery(j, 4, 30, late_bound_ns(4));
+		per = json_object_get(j, "per_vcpu");
+		for (int v = 0; v < 4; v++) {
+			json_t *c = json_array_get(per, v);
+
+			assert_in_range(jint(c, "guest.hostile_writes"), 150, INT64_MAX);
+			assert_int_equal(jint(c, "guest.hostile_gp"), pv ? 8 : 108);
+		}
+		print_message("  %-12s hostile: %lld writes, %lld #GP, host pv_gp=%lld bad_lvtt=%lld dropped=%lld\n",
+			      presets[i], (long long)jint(j, "guest.hostile_writes"),
+			      (long long)jint(j, "guest.hostile_gp"), (long long)jint(j, "host.pv_gp"),
+			      (long long)jint(j, "host.bad_lvtt"), (long long)jint(j, "host.dropped"));
+		vt_free(&r);
+	}
+}
+
+/* A triple fault ends the run with 71 and one line, well within --timeout. */
+static void test_crash(void **s)
+{
+	(void)s;
+	require_kvm();
+	for (size_t i = 0; i < NR_PRESETS; i++) {
+		char t[48];
+		const char *args[] = { t, "--workload=crash", "--vcpus=2", "--timeout=60", NULL };
+		struct vt_result r;
+
+		snprintf(t, sizeof(t), "--timer=%s", presets[i]);
+		vt_run(&r, args);
+		assert_false(r.killed);
+		assert_int_equal(r.status, 71);
+		assert_int_equal(r.err_lines, 1);
+		vt_free(&r);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -219,6 +271,8 @@ int main(void)
 		cmocka_unit_test(test_exits_apicv_model),
 		cmocka_unit_test(test_exits_lazy_later),
 		cmocka_unit_test(test_exits_pv_window),
+		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_crash),
 		cmocka_unit_test(test_switch),
 		cmocka_unit_test(test_masked),
 		cmocka_unit_test(test_pv_msr_rules),
