@@ -53,7 +53,7 @@ static void heap_swap(struct hk *hk, int a, int b)
 
 static void heap_up(struct hk *hk, int i)
 {
-	while (i > 0 && hk->heap[(i - 1) / 2]->host_deadline > hk->heap[i]->host_deadline) {
+	while (i > 0 && hk->heap[(i - 1) / 2]->hk_key > hk->heap[i]->hk_key) {
 		heap_swap(hk, i, (i - 1) / 2);
 		i = (i - 1) / 2;
 	}
@@ -64,9 +64,9 @@ static void heap_down(struct hk *hk, int i)
 	for (;;) {
 		int l = 2 * i + 1, r = l + 1, m = i;
 
-		if (l < hk->n && hk->heap[l]->host_deadline < hk->heap[m]->host_deadline)
+		if (l < hk->n && hk->heap[l]->hk_key < hk->heap[m]->hk_key)
 			m = l;
-		if (r < hk->n && hk->heap[r]->host_deadline < hk->heap[m]->host_deadline)
+		if (r < hk->n && hk->heap[r]->hk_key < hk->heap[m]->hk_key)
 			m = r;
 		if (m == i)
 			return;
@@ -97,7 +97,8 @@ void hk_update(struct hk *hk, struct vcpu_timer *vt)
 	top = hk->n ? hk->heap[0] : NULL;
 	if (vt->heap_idx >= 0)
 		heap_remove(hk, vt->heap_idx);
-	if (vt->host_deadline) {
+	vt->hk_key = vt->host_deadline;	/* the caller holds vt->lock */
+	if (vt->hk_key) {
 		vt->heap_idx = hk->n;
 		hk->heap[hk->n++] = vt;
 		heap_up(hk, vt->heap_idx);
@@ -127,14 +128,18 @@ static bool expire_one(struct hk *hk)
 {
 	struct vcpu_timer *vt;
 
-	if (!hk->n || hk->heap[0]->host_deadline > rdtsc())
+	if (!hk->n || hk->heap[0]->hk_key > rdtsc())
 		return false;
 	vt = hk->heap[0];
 	heap_remove(hk, 0);
 	pthread_mutex_unlock(&hk->lock);
 	pthread_mutex_lock(&vt->lock);
-	/* Re-armed meanwhile (the vCPU thread won the lock)? Then it is not due. */
-	if (vt->heap_idx < 0 && vt->host_deadline && vt->host_deadline <= rdtsc())
+	/*
+	 * Re-armed meanwhile (the vCPU thread won the lock)? Then it is due only
+	 * if its new deadline is; expiring it here also takes it off the heap.
+	 * heap_idx is not read: other vCPUs' heap updates move it under hk->lock.
+	 */
+	if (vt->host_deadline && vt->host_deadline <= rdtsc())
 		vt_expire(vt);
 	pthread_mutex_unlock(&vt->lock);
 	pthread_mutex_lock(&hk->lock);
@@ -171,7 +176,7 @@ static void *hk_thread(void *arg)
 			continue;
 		}
 		if (hk->n)
-			wake = host_tsc_to_mono_now(tc, hk->heap[0]->host_deadline);
+			wake = host_tsc_to_mono_now(tc, hk->heap[0]->hk_key);
 		if (e->mode.discover == DISCOVER_SCAN && next_scan < wake)
 			wake = next_scan;
 		if (e->mode.discover == DISCOVER_SPIN) {

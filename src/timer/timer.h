@@ -54,6 +54,9 @@ struct vcpu_timer {
 	struct vtimer_pv_page *page;	/* host view of the enabled page, or NULL */
 	uint64_t seen;			/* last `pending` acted on */
 	int heap_idx;			/* position in the housekeeping heap, -1 if none */
+	uint64_t hk_key;		/* host_deadline as the heap holds it: written
+					 * under hk->lock (and vt->lock), so the
+					 * housekeeping thread reads it without vt->lock */
 	bool look;			/* the host timer is a look at the page, not a deadline */
 	uint64_t look_until;		/* guest TSC: stop looking after an injection */
 	timer_t ptimer;			/* deliver=vcpu: POSIX timer signalling the vCPU thread */
