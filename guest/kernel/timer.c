@@ -134,7 +134,10 @@ void timer_interrupt(void)
 	struct cpu *c = this_cpu();
 	uint64_t now = rdtsc();
 
-	c->res->c.interrupts++;
+	if (c->hostile)
+		c->res->c.hostile_irqs++;	/* the guest scrambled its timer: apart */
+	else
+		c->res->c.interrupts++;
 	/*
 	 * One stale interrupt is owed per replaced deadline that had passed (a
 	 * count, not a flag: two can be in flight; tests/models/lazy.pml

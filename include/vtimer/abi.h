@@ -104,6 +104,7 @@ struct vtimer_counters {
 					 * than pv_window_ns ahead (a protocol bug) */
 	uint64_t hostile_writes;	/* hostile workload: adversarial writes tried */
 	uint64_t hostile_gp;		/* ... and the #GPs they took */
+	uint64_t hostile_irqs;		/* ... and the timer interrupts meanwhile */
 };
 
 enum vtimer_result_state {

@@ -84,6 +84,15 @@ void report_table(const struct run_report *r, FILE *f)
 		(unsigned long long)r->total.c.due_at_program,
 		(unsigned long long)r->total.c.stale, (unsigned long long)r->total.c.unexpected,
 		(unsigned long long)r->total.c.expired_sleeps, r->total.due_margin_ns / 1e3);
+	if (r->total.c.hostile_writes)
+		fprintf(f, "hostile: %llu adversarial writes, %llu #GP, %llu timer interrupts meanwhile; host: pv #GP=%llu bad lvtt=%llu dropped=%llu inject errors=%llu\n",
+			(unsigned long long)r->total.c.hostile_writes,
+			(unsigned long long)r->total.c.hostile_gp,
+			(unsigned long long)r->total.c.hostile_irqs,
+			(unsigned long long)r->total.host.pv_gp,
+			(unsigned long long)r->total.host.bad_lvtt,
+			(unsigned long long)r->total.host.dropped,
+			(unsigned long long)r->total.host.inject_errors);
 	fprintf(f, "userspace exits by reason:");
 	for (int i = 0; i < VM_EXIT_REASONS; i++)
 		if (r->total.exits[i] && strcmp(exit_reason_name(i), "other"))
@@ -123,7 +132,7 @@ void report_table(const struct run_report *r, FILE *f)
 
 static json_t *counters_json(const struct vtimer_counters *c)
 {
-	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
 			 "deadlines", (json_int_t)c->deadlines,
 			 "msr_writes", (json_int_t)c->msr_writes,
 			 "other_msr_writes", (json_int_t)c->other_msr_writes,
@@ -139,7 +148,8 @@ static json_t *counters_json(const struct vtimer_counters *c)
 			 "due_at_program", (json_int_t)c->due_at_program,
 			 "far_exits", (json_int_t)c->far_exits,
 			 "hostile_writes", (json_int_t)c->hostile_writes,
-			 "hostile_gp", (json_int_t)c->hostile_gp);
+			 "hostile_gp", (json_int_t)c->hostile_gp,
+			 "hostile_irqs", (json_int_t)c->hostile_irqs);
 }
 
 static json_t *host_json(const struct timer_stats *h)
