@@ -247,6 +247,27 @@ static void test_hostile(void **s)
 	}
 }
 
+/*
+ * Overcommit: 64 vCPUs on this machine's few CPUs, every preset. Lateness is
+ * large (late_bound_ns scales with vCPUs per CPU); nothing may be lost,
+ * early or unexpected.
+ */
+static void test_overcommit(void **s)
+{
+	(void)s;
+	require_kvm();
+	for (size_t i = 0; i < NR_PRESETS; i++) {
+		struct vt_result r;
+		json_t *j = run(&r, presets[i], "cyclic", 64, 20, "--timeout=300");
+
+		check_delivery(j, 64, 20, late_bound_ns(64));
+		print_message("  %-12s 64 vCPUs: p99 %lld ns, max %lld ns, wall %.2f s\n", presets[i],
+			      (long long)jint(j, "latency_ns.p99"), (long long)jint(j, "latency_ns.max"),
+			      json_number_value(json_object_get(j, "wall_s")));
+		vt_free(&r);
+	}
+}
+
 /* A triple fault ends the run with 71 and one line, well within --timeout. */
 static void test_crash(void **s)
 {
@@ -275,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_exits_pv_window),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_crash),
+		cmocka_unit_test(test_overcommit),
 		cmocka_unit_test(test_switch),
 		cmocka_unit_test(test_masked),
 		cmocka_unit_test(test_pv_msr_rules),
