@@ -140,9 +140,10 @@ static void barrier(void)
 }
 
 /*
- * Returns the #GPs taken, which the host's rules fix exactly: with the PV
- * interface offered, the 7 refused enable values and another vCPU's page
- * (8); without it, every write of the enable MSR (7 + 100 + 1 = 108).
+ * Returns the #GPs taken, or -1 if they differ from what the host's rules
+ * fix exactly: with the PV interface offered, the 7 refused enable values
+ * and another vCPU's page (8); without it, every write of the enable MSR
+ * (7 + 100 + 1 = 108). With one vCPU there is no other page to name.
  */
 long hostile(long on)
 {
@@ -150,7 +151,8 @@ long hostile(long on)
 	uint32_t msr = pv_msr_index();
 	uint64_t own = pv_page_gpa(c->id);
 	uint64_t other = pv_page_gpa((c->id + 1) % boot->nr_cpus);
-	bool had_pv = c->pv != NULL;
+	bool had_pv = c->pv != NULL, ok;
+	uint64_t want = (pv_offered() ? 7 : 107) + (boot->nr_cpus > 1);
 
 	if (!on) {
 		/* the grace sleep is over: judge every interrupt again */
@@ -171,13 +173,13 @@ long hostile(long on)
 	c->pv_features = 0;
 	wrmsr(MSR_TSC_DEADLINE, 0);
 	wrmsr(MSR_X2APIC_TMICT, 0);
-	if (had_pv && !pv_enable())
-		return -1;
+	ok = !had_pv || pv_enable();	/* no early return: the others wait below */
 	c->programmed = 0;
 	clockevent_set_mode(c->lapic_mode);
 	/* Every page is enabled again: naming another vCPU's must #GP. */
 	barrier();
-	attempt(c, msr, other | VTIMER_PV_ENABLE);
+	if (boot->nr_cpus > 1)
+		attempt(c, msr, other | VTIMER_PV_ENABLE);
 	barrier();
-	return c->res->c.hostile_gp;
+	return ok && c->res->c.hostile_gp == want ? (long)want : -1;
 }

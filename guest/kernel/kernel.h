@@ -104,6 +104,7 @@ bool pv_enable(void);
 void pv_disable(void);
 bool pv_program(struct cpu *c, uint64_t deadline, uint64_t slack);
 long pv_abi_check(void);
+bool pv_offered(void);
 uint32_t pv_msr_index(void);		/* the enable MSR (vtimer's own if not offered) */
 uint64_t pv_page_gpa(uint32_t cpu);	/* a CPU's PV page */
 

@@ -123,6 +123,11 @@ no_exit:
 	return false;
 }
 
+bool pv_offered(void)
+{
+	return offered != 0;
+}
+
 uint32_t pv_msr_index(void)
 {
 	return offered ? pv_msr : MSR_VTIMER_PV;
