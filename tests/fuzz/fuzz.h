@@ -9,8 +9,10 @@
 #ifndef VTIMER_FUZZ_H
 #define VTIMER_FUZZ_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -40,5 +42,20 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			abort();						\
 		}								\
 	} while (0)
+
+/*
+ * The loader harnesses' guest RAM: allocated once, filled with `pat`, with a
+ * copy (*poison) to tell which bytes a load wrote.
+ */
+static inline void fuzz_ram(uint8_t **mem, uint8_t **poison, size_t size, int pat)
+{
+	if (*mem)
+		return;
+	*mem = malloc(size);
+	*poison = malloc(size);
+	fuzz_check(*mem && *poison, "malloc");
+	memset(*poison, pat, size);
+	memset(*mem, pat, size);
+}
 
 #endif

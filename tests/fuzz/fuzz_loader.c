@@ -74,14 +74,8 @@ static void check_loaded(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (!vm.mem) {
-		vm.mem_size = RAM_SIZE;
-		vm.mem = malloc(RAM_SIZE);
-		poison = malloc(RAM_SIZE);
-		fuzz_check(vm.mem && poison, "malloc");
-		memset(poison, POISON, RAM_SIZE);
-		memset(vm.mem, POISON, RAM_SIZE);
-	}
+	vm.mem_size = RAM_SIZE;
+	fuzz_ram(&vm.mem, &poison, RAM_SIZE, POISON);
 	vm.image_end = 0;
 	memset(&vm.entry, 0, sizeof(vm.entry));
 
