@@ -49,18 +49,36 @@ static int msr_exits_setup(struct vm *vm)
 	return 0;
 }
 
-static int64_t vcpu_tsc_offset(struct vcpu *v)
+/* KVM_VCPU_TSC_OFFSET of vcpu (guest TSC = host TSC + offset); -errno if unreadable. */
+static int kvm_tsc_offset(struct vcpu *v, int64_t *off)
 {
-	int64_t off = 0;
 	struct kvm_device_attr a = {
 		.group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET,
-		.addr = (uintptr_t)&off,
+		.addr = (uintptr_t)off,
 	};
+	int r = __kvm_ioctl(v->fd, KVM_HAS_DEVICE_ATTR, &a);
 
-	if (__kvm_ioctl(v->fd, KVM_HAS_DEVICE_ATTR, &a) < 0 ||
-	    __kvm_ioctl(v->fd, KVM_GET_DEVICE_ATTR, &a) < 0)
-		return 0;
-	return off;
+	return r < 0 ? r : __kvm_ioctl(v->fd, KVM_GET_DEVICE_ATTR, &a);
+}
+
+/*
+ * Engine modes convert guest deadlines with each vCPU's TSC offset. Where KVM
+ * cannot report it (KVM_VCPU_TSC_OFFSET, Linux 5.16), assuming 0 would put
+ * every deadline off by the guest's uptime at creation: refuse instead.
+ */
+static int tsc_offsets_check(struct vm *vm)
+{
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		int64_t off;
+		int r = kvm_tsc_offset(&vm->vcpus[i], &off);
+
+		if (r < 0) {
+			vt_err("cannot read vCPU %d's TSC offset (KVM_VCPU_TSC_OFFSET: %s): only --timer=kvm runs here",
+			       i, strerror(-r));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static void vcpu_started(struct vcpu *vcpu)
@@ -125,7 +143,7 @@ int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_
 	e->look_ns = hk_cpu >= 0 ? m->look_ns : 0;
 	if (m->deliver == DELIVER_KERNEL)
 		return 0;	/* stock KVM: nothing to take over */
-	if (msr_exits_setup(vm) < 0)
+	if (tsc_offsets_check(vm) < 0 || msr_exits_setup(vm) < 0)
 		return -1;
 	if (timer_cpuid_setup(vm, e->features) < 0)
 		return -1;
@@ -142,9 +160,13 @@ int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_
 		vt->heap_idx = -1;
 		/* No TSC scaling is configured, so the ratio is 1 (guest_khz == host_khz). */
 		vt->tsc = (struct tsc_conv){
-			.offset = vcpu_tsc_offset(vt->vcpu), .guest_khz = e->host_khz,
-			.host_khz = e->host_khz, .tsc0 = rdtsc(), .mono0 = now_ns(),
+			.guest_khz = e->host_khz, .host_khz = e->host_khz,
+			.tsc0 = rdtsc(), .mono0 = now_ns(),
 		};
+		if (kvm_tsc_offset(vt->vcpu, &vt->tsc.offset) < 0) {
+			vt_err("cannot read vCPU %d's TSC offset (KVM_GET_DEVICE_ATTR)", i);
+			return -1;
+		}
 	}
 	if (m->deliver == DELIVER_HOUSEKEEPING || m->discover != DISCOVER_EXIT) {
 		e->hk = hk_create(e);
