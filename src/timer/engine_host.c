@@ -85,17 +85,19 @@ static int kvm_tsc_offset_set(struct vcpu *v, int64_t off)
 /* One MSR through KVM_GET_MSRS / KVM_SET_MSRS (host-initiated); -errno. */
 static int kvm_msr(struct vcpu *v, unsigned long req, uint32_t idx, uint64_t *val)
 {
-	struct {
-		struct kvm_msrs hdr;
-		struct kvm_msr_entry e;
-	} m = { .hdr.nmsrs = 1, .e = { .index = idx, .data = *val } };
-	int r = __kvm_ioctl(v->fd, req, &m);
+	uint64_t buf[(sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)) / 8] = { 0 };
+	struct kvm_msrs *m = (struct kvm_msrs *)buf;
+	int r;
 
+	m->nmsrs = 1;
+	m->entries[0].index = idx;
+	m->entries[0].data = *val;
+	r = __kvm_ioctl(v->fd, req, m);
 	if (r < 0)
 		return r;
 	if (r != 1)
 		return -EINVAL;
-	*val = m.e.data;
+	*val = m->entries[0].data;
 	return 0;
 }
 
