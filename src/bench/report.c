@@ -117,6 +117,9 @@ void report_table(const struct run_report *r, FILE *f)
 			(unsigned long long)r->hk_scans, r->hk_cpu_ns / 1e6,
 			r->wall_s > 0 ? r->hk_cpu_ns / 1e7 / r->wall_s : 0.0);
 		fprintf(f, "\nguest pv writes (no exit)=%llu", (unsigned long long)r->total.c.pv_writes);
+		if (h->tsc_writes)
+			fprintf(f, "\nguest writes of IA32_TSC/IA32_TSC_ADJUST (offset re-read)=%llu",
+				(unsigned long long)h->tsc_writes);
 		if (h->inject_errors)
 			fprintf(f, "\nhost engine: %llu interrupt injections FAILED (KVM_SIGNAL_MSI): the guest lost them",
 				(unsigned long long)h->inject_errors);
@@ -154,7 +157,7 @@ static json_t *counters_json(const struct vtimer_counters *c)
 
 static json_t *host_json(const struct timer_stats *h)
 {
-	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI}",
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI}",
 			 "msr_exits", (json_int_t)h->msr_exits,
 			 "pv_msr_writes", (json_int_t)h->pv_msr_writes,
 			 "pv_gp", (json_int_t)h->pv_gp,
@@ -165,7 +168,8 @@ static json_t *host_json(const struct timer_stats *h)
 			 "discovered", (json_int_t)h->discovered,
 			 "kicks", (json_int_t)h->kicks,
 			 "looks", (json_int_t)h->looks,
-			 "bad_lvtt", (json_int_t)h->bad_lvtt);
+			 "bad_lvtt", (json_int_t)h->bad_lvtt,
+			 "tsc_writes", (json_int_t)h->tsc_writes);
 }
 
 static json_t *vcpu_json(const struct run_report *r, const struct vcpu_report *v)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * Setting up the host timer engine on a VM: which MSR accesses reach the VMM
- * (an MSR filter on the TSC-deadline MSR, plus MSRs KVM does not know, which
- * is where MSR_VTIMER_PV lives), which PV features CPUID offers, each vCPU's
- * TSC conversion, and the housekeeping thread.
+ * (an MSR filter on the TSC-deadline MSR and on writes of IA32_TSC and
+ * IA32_TSC_ADJUST, plus MSRs KVM does not know, which is where MSR_VTIMER_PV
+ * lives), which PV features CPUID offers, each vCPU's TSC conversion and
+ * where its offset comes from, and the housekeeping thread.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -13,6 +14,9 @@
 #include "timer.h"
 #include "../machine/machine.h"
 #include "../util.h"
+
+#define MSR_IA32_TSC		0x10
+#define MSR_IA32_TSC_ADJUST	0x3b
 
 static uint32_t features_for(enum timer_program p)
 {
@@ -27,15 +31,22 @@ static uint32_t features_for(enum timer_program p)
 
 static int msr_exits_setup(struct vm *vm)
 {
-	static uint8_t deny;	/* one MSR, bit clear = deny = exit to user space */
+	static uint8_t deny;	/* one MSR per range, bit clear = deny = exit to user space */
 	struct kvm_enable_cap cap = {
 		.cap = KVM_CAP_X86_USER_SPACE_MSR,
 		.args = { KVM_MSR_EXIT_REASON_FILTER | KVM_MSR_EXIT_REASON_UNKNOWN },
 	};
 	struct kvm_msr_filter f = {
 		.flags = KVM_MSR_FILTER_DEFAULT_ALLOW,
-		.ranges = { { .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
-			      .nmsrs = 1, .base = 0x6e0, .bitmap = &deny } },
+		.ranges = {
+			{ .flags = KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE,
+			  .nmsrs = 1, .base = 0x6e0, .bitmap = &deny },
+			/* writes move the guest TSC: the conversions must follow */
+			{ .flags = KVM_MSR_FILTER_WRITE, .nmsrs = 1, .base = MSR_IA32_TSC,
+			  .bitmap = &deny },
+			{ .flags = KVM_MSR_FILTER_WRITE, .nmsrs = 1, .base = MSR_IA32_TSC_ADJUST,
+			  .bitmap = &deny },
+		},
 	};
 
 	if (kvm_check_cap(vm->fd, KVM_CAP_X86_USER_SPACE_MSR) <= 0 ||
@@ -49,18 +60,112 @@ static int msr_exits_setup(struct vm *vm)
 	return 0;
 }
 
-static int64_t vcpu_tsc_offset(struct vcpu *v)
+/* KVM_VCPU_TSC_OFFSET of vcpu (guest TSC = host TSC + offset); -errno if unreadable. */
+static int kvm_tsc_offset(struct vcpu *v, int64_t *off)
 {
-	int64_t off = 0;
+	struct kvm_device_attr a = {
+		.group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET,
+		.addr = (uintptr_t)off,
+	};
+	int r = __kvm_ioctl(v->fd, KVM_HAS_DEVICE_ATTR, &a);
+
+	return r < 0 ? r : __kvm_ioctl(v->fd, KVM_GET_DEVICE_ATTR, &a);
+}
+
+static int kvm_tsc_offset_set(struct vcpu *v, int64_t off)
+{
 	struct kvm_device_attr a = {
 		.group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET,
 		.addr = (uintptr_t)&off,
 	};
 
-	if (__kvm_ioctl(v->fd, KVM_HAS_DEVICE_ATTR, &a) < 0 ||
-	    __kvm_ioctl(v->fd, KVM_GET_DEVICE_ATTR, &a) < 0)
-		return 0;
-	return off;
+	return __kvm_ioctl(v->fd, KVM_SET_DEVICE_ATTR, &a);
+}
+
+/* One MSR through KVM_GET_MSRS / KVM_SET_MSRS (host-initiated); -errno. */
+static int kvm_msr(struct vcpu *v, unsigned long req, uint32_t idx, uint64_t *val)
+{
+	uint64_t buf[(sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)) / 8] = { 0 };
+	struct kvm_msrs *m = (struct kvm_msrs *)buf;
+	int r;
+
+	m->nmsrs = 1;
+	m->entries[0].index = idx;
+	m->entries[0].data = *val;
+	r = __kvm_ioctl(v->fd, req, m);
+	if (r < 0)
+		return r;
+	if (r != 1)
+		return -EINVAL;
+	*val = m->entries[0].data;
+	return 0;
+}
+
+/*
+ * A guest WRMSR of IA32_TSC or IA32_TSC_ADJUST with the meaning KVM gives it
+ * (kvm_set_msr_common, not host-initiated; SDM "Time-Stamp Counter
+ * Adjustment"): writing IA32_TSC = v sets the offset so the TSC reads v now
+ * and adds the change to IA32_TSC_ADJUST; writing IA32_TSC_ADJUST = a moves
+ * the offset by a - IA32_TSC_ADJUST and stores a. Forwarding the write with
+ * KVM_SET_MSRS would not do this: a host write of IA32_TSC is matched to the
+ * other vCPUs' TSC when within a second of it and leaves IA32_TSC_ADJUST
+ * alone, and a host write of IA32_TSC_ADJUST only sets the register (KVM's
+ * tsc_msrs_test). So the offset is set through KVM_VCPU_TSC_OFFSET and the
+ * register through KVM_SET_MSRS, which KVM ignores where the guest's CPUID
+ * lacks TSC_ADJUST: read back, that makes the guest's write a no-op, as in
+ * KVM. The ratio is 1 (no TSC scaling is configured).
+ */
+static int kvm_tsc_guest_write(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	int64_t off, adj;
+	uint64_t tsc_adjust = 0, a;
+	int r;
+
+	r = kvm_tsc_offset(v, &off);
+	if (r < 0)
+		return r;
+	r = kvm_msr(v, KVM_GET_MSRS, MSR_IA32_TSC_ADJUST, &tsc_adjust);
+	if (r < 0)
+		return r;
+	if (msr == MSR_IA32_TSC) {
+		adj = (int64_t)(val - rdtsc()) - off;
+		a = tsc_adjust + (uint64_t)adj;
+		r = kvm_msr(v, KVM_SET_MSRS, MSR_IA32_TSC_ADJUST, &a);
+	} else {
+		a = val;
+		r = kvm_msr(v, KVM_SET_MSRS, MSR_IA32_TSC_ADJUST, &a);
+		if (r >= 0)
+			r = kvm_msr(v, KVM_GET_MSRS, MSR_IA32_TSC_ADJUST, &a);
+		adj = (int64_t)(a - tsc_adjust);
+	}
+	if (r < 0)
+		return r;
+	return adj ? kvm_tsc_offset_set(v, (int64_t)((uint64_t)off + (uint64_t)adj)) : 0;
+}
+
+static const struct tsc_source kvm_tsc_source = {
+	.offset = kvm_tsc_offset,
+	.guest_write = kvm_tsc_guest_write,
+};
+
+/*
+ * Engine modes convert guest deadlines with each vCPU's TSC offset. Where KVM
+ * cannot report it (KVM_VCPU_TSC_OFFSET, Linux 5.16), assuming 0 would put
+ * every deadline off by the guest's uptime at creation: refuse instead.
+ */
+static int tsc_offsets_check(struct vm *vm)
+{
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		int64_t off;
+		int r = kvm_tsc_offset(&vm->vcpus[i], &off);
+
+		if (r < 0) {
+			vt_err("cannot read vCPU %d's TSC offset (KVM_VCPU_TSC_OFFSET: %s): only --timer=kvm runs here",
+			       i, strerror(-r));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static void vcpu_started(struct vcpu *vcpu)
@@ -125,11 +230,12 @@ int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_
 	e->look_ns = hk_cpu >= 0 ? m->look_ns : 0;
 	if (m->deliver == DELIVER_KERNEL)
 		return 0;	/* stock KVM: nothing to take over */
-	if (msr_exits_setup(vm) < 0)
+	if (tsc_offsets_check(vm) < 0 || msr_exits_setup(vm) < 0)
 		return -1;
 	if (timer_cpuid_setup(vm, e->features) < 0)
 		return -1;
 	e->host_khz = tsc_calibrate_khz(20);
+	e->tsc_src = &kvm_tsc_source;
 	e->vt = calloc(vm->nr_vcpus, sizeof(*e->vt));
 	if (!e->vt)
 		return -1;
@@ -142,9 +248,13 @@ int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_
 		vt->heap_idx = -1;
 		/* No TSC scaling is configured, so the ratio is 1 (guest_khz == host_khz). */
 		vt->tsc = (struct tsc_conv){
-			.offset = vcpu_tsc_offset(vt->vcpu), .guest_khz = e->host_khz,
-			.host_khz = e->host_khz, .tsc0 = rdtsc(), .mono0 = now_ns(),
+			.guest_khz = e->host_khz, .host_khz = e->host_khz,
+			.tsc0 = rdtsc(), .mono0 = now_ns(),
 		};
+		if (e->tsc_src->offset(vt->vcpu, &vt->tsc.offset) < 0) {
+			vt_err("cannot read vCPU %d's TSC offset (KVM_GET_DEVICE_ATTR)", i);
+			return -1;
+		}
 	}
 	if (m->deliver == DELIVER_HOUSEKEEPING || m->discover != DISCOVER_EXIT) {
 		e->hk = hk_create(e);

@@ -4,7 +4,9 @@
  * VMM (deliver = vcpu or housekeeping). KVM's in-kernel LAPIC keeps LVTT,
  * one-shot and periodic mode; the VMM takes over only the TSC-deadline MSR
  * (through an MSR filter) and, with the PV page, the deadlines the guest
- * hands over without an exit.
+ * hands over without an exit. Guest writes of IA32_TSC and IA32_TSC_ADJUST
+ * are filtered too: they move the guest TSC, so the VMM applies them itself
+ * and re-reads the offset its conversions use.
  *
  * Locking: each vcpu_timer's lock protects all its fields and its PV page
  * accesses on the host side; the housekeeping lock (hk.c) protects the timer
@@ -39,6 +41,7 @@ struct timer_stats {
 	uint64_t kicks;			/* deliver=vcpu: signals that kicked the vCPU out */
 	uint64_t looks;			/* look-ahead reads of the page after an injection */
 	uint64_t bad_lvtt;		/* mirrored LVTT with an invalid vector */
+	uint64_t tsc_writes;		/* guest writes of IA32_TSC / IA32_TSC_ADJUST applied */
 };
 
 struct vcpu_timer {
@@ -64,6 +67,17 @@ struct vcpu_timer {
 	struct timer_stats st;
 };
 
+/*
+ * Where a vCPU's TSC offset comes from: KVM (engine_host.c), or a fake in
+ * the unit tests. Both calls run on the vCPU's own thread, in an MSR exit.
+ */
+struct tsc_source {
+	/* guest TSC = host TSC + *off; -errno if it cannot be read. */
+	int (*offset)(struct vcpu *vcpu, int64_t *off);
+	/* Applies a guest WRMSR of IA32_TSC or IA32_TSC_ADJUST as KVM does; -errno. */
+	int (*guest_write)(struct vcpu *vcpu, uint32_t msr, uint64_t val);
+};
+
 struct timer_engine {
 	struct timer_mode mode;
 	struct vm *vm;
@@ -73,6 +87,7 @@ struct timer_engine {
 	struct hk *hk;			/* housekeeping thread, or NULL */
 	int hk_cpu;			/* -1 = not pinned */
 	uint64_t look_ns;		/* look-ahead in force: needs hk_cpu (engine_host.c) */
+	const struct tsc_source *tsc_src;	/* NULL: IA32_TSC writes get #GP */
 };
 
 /* engine_host.c */
@@ -87,6 +102,7 @@ void timer_engine_free(struct timer_engine *e);
 /* vtimer.c: per-vCPU operations; the caller holds vt->lock. */
 void vt_arm(struct vcpu_timer *vt, uint64_t guest_deadline);
 void vt_disarm(struct vcpu_timer *vt);
+void vt_set_offset(struct vcpu_timer *vt, int64_t offset);
 void vt_expire(struct vcpu_timer *vt);
 void vt_scan(struct vcpu_timer *vt, uint64_t horizon, uint64_t margin);
 int vt_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val);

@@ -16,6 +16,8 @@
 #include "../machine/machine.h"
 #include "../util.h"
 
+#define MSR_IA32_TSC		0x10
+#define MSR_IA32_TSC_ADJUST	0x3b
 #define MSR_TSC_DEADLINE	0x6e0
 #define LVTT_MASKED		(1u << 16)
 #define LVTT_MODE_MASK		(3u << 17)
@@ -90,6 +92,23 @@ void vt_disarm(struct vcpu_timer *vt)
 	vt->host_deadline = 0;
 	set_armed(vt, 0);
 	host_timer_update(vt);
+}
+
+/*
+ * The guest TSC moved (the guest wrote IA32_TSC or IA32_TSC_ADJUST): its
+ * deadline is unchanged, the host time it falls at is not. A deadline the
+ * new TSC has already passed is armed in the past and expires at once, as
+ * on hardware; a look stays a look.
+ */
+void vt_set_offset(struct vcpu_timer *vt, int64_t offset)
+{
+	bool look = vt->look;
+
+	vt->tsc.offset = offset;
+	if (vt->deadline) {
+		vt_arm(vt, vt->deadline);
+		vt->look = look;
+	}
 }
 
 /* LVTT as the guest last set it: the page's mirror if PV is on, else the exit's. */
@@ -303,6 +322,32 @@ static int pv_msr_write(struct vcpu_timer *vt, uint64_t val)
 	return gp;
 }
 
+/*
+ * IA32_TSC, IA32_TSC_ADJUST: applied through the engine's TSC source, then
+ * the offset is read back, so the conversions follow what KVM now does.
+ * Failing either stops the run: a stale offset makes interrupts early.
+ */
+static int tsc_msr_write(struct vcpu_timer *vt, uint32_t msr, uint64_t val)
+{
+	const struct tsc_source *src = vt->eng->tsc_src;
+	int64_t off;
+	int r;
+
+	if (!src)
+		return 1;
+	vt->st.tsc_writes++;
+	r = src->guest_write(vt->vcpu, msr, val);
+	if (r >= 0)
+		r = src->offset(vt->vcpu, &off);
+	if (r < 0) {
+		vm_fail(vt->vcpu->vm, VT_FAIL_IOCTL, "vCPU %d: guest write of MSR %#x: %s",
+			vt->vcpu->id, msr, strerror(-r));
+		return 0;
+	}
+	vt_set_offset(vt, off);
+	return 0;
+}
+
 int vt_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val)
 {
 	struct timer_engine *e = vcpu->vm->timer;
@@ -335,6 +380,8 @@ int vt_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val)
 		}
 	} else if (msr == MSR_VTIMER_PV) {
 		gp = pv_msr_write(vt, val);
+	} else if (msr == MSR_IA32_TSC || msr == MSR_IA32_TSC_ADJUST) {
+		gp = tsc_msr_write(vt, msr, val);
 	} else {
 		gp = 1;	/* an MSR KVM does not know: #GP, as KVM does */
 	}

@@ -6,8 +6,10 @@
  * failing timer_settime for a vCPU's POSIX timer stops the run with 70 and
  * names the call; the PV CPUID leaves are added when features are offered,
  * and a VM whose CPUID table is missing makes timer_cpuid_setup fail instead
- * of being ignored; a PV page another vCPU has enabled is refused with #GP.
- * Tolerance: none.
+ * of being ignored; a PV page another vCPU has enabled is refused with #GP;
+ * engine modes are refused at setup where a vCPU's TSC offset cannot be read
+ * (here every KVM ioctl fails), not run with an assumed offset of 0, while
+ * --timer=kvm (deliver=kernel) needs no offset. Tolerance: none.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -121,6 +123,28 @@ static void test_pv_page_overlap_refused(void **state)
 	fake_vm_free(vm);
 }
 
+static void test_no_tsc_offset_refused(void **state)
+{
+	const enum timer_deliver engine[] = { DELIVER_VCPU, DELIVER_HOUSEKEEPING };
+	struct vm *vm = fake_vm_new(2, 1 << 20);
+	struct timer_engine e;
+	struct timer_mode m = { .preset = "custom" };
+
+	for (size_t i = 0; i < sizeof(engine) / sizeof(engine[0]); i++) {
+		m.deliver = engine[i];
+		assert_int_equal(timer_engine_init(&e, vm, &m, -1), -1);
+		assert_null(e.vt);
+		assert_null(vm->timer);
+		assert_null(vm->timer_ops);
+		timer_engine_free(&e);
+	}
+	m.deliver = DELIVER_KERNEL;
+	assert_int_equal(timer_engine_init(&e, vm, &m, -1), 0);
+	assert_null(vm->timer);
+	timer_engine_free(&e);
+	fake_vm_free(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -128,6 +152,7 @@ int main(void)
 		cmocka_unit_test(test_settime_failure_stops),
 		cmocka_unit_test(test_cpuid_setup),
 		cmocka_unit_test(test_pv_page_overlap_refused),
+		cmocka_unit_test(test_no_tsc_offset_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
