@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Runs the tests on the sanitizer builds (tests/sanitize/sanitize.mk).
 #   run.sh          (make test) TAP, one case per program: the unit tests
-#                   built with ASan+UBSan and with TSan; SANITIZE_INTEGRATION=1
-#                   adds the integration programs (they skip without /dev/kvm)
+#                   and the integration programs (they skip without /dev/kvm),
+#                   built with ASan+UBSan and with TSan; SANITIZE_INTEGRATION=0
+#                   leaves the integration programs out
 #   SAN=asan|tsan run.sh --all
 #                   (make test-asan / test-tsan) every unit and integration
 #                   test, the multiboot and probe scripts, against
@@ -34,7 +35,7 @@ if [ "$1" = --all ]; then
 fi
 
 scope=unit
-[ "${SANITIZE_INTEGRATION:-0}" = 1 ] && scope=all
+[ "${SANITIZE_INTEGRATION:-1}" = 1 ] && scope=all
 log=$(mktemp) || exit 1
 trap 'rm -f "$log"' EXIT INT TERM
 n=0
