@@ -264,6 +264,7 @@ void vm_destroy(struct vm *vm)
 	free(vm->vcpus);
 	free(vm->cpuid);
 	free(vm->fwcfg);
+	free(vm->acpi);
 	if (vm->mem)
 		munmap(vm->mem, vm->mem_size);
 	if (vm->fd >= 0)
@@ -272,6 +273,7 @@ void vm_destroy(struct vm *vm)
 		close(vm->kvm_fd);
 	vm->vcpus = NULL;
 	vm->fwcfg = NULL;
+	vm->acpi = NULL;
 	vm->mem = NULL;
 }
 

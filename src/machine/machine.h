@@ -94,6 +94,7 @@ struct vm {
 	struct pio_region pio[VM_MAX_PIO];
 	int nr_pio;
 	void *fwcfg;			/* fw_cfg device state, freed by vm_destroy() */
+	void *acpi;			/* ACPI PM device state, freed by vm_destroy() */
 
 	FILE *console;
 	bool console_tty;		/* console is a terminal: serial output sanitised */
@@ -157,6 +158,8 @@ int serial_init(struct vm *vm);
 int serial_console_char(uint8_t c, bool tty);
 int debug_exit_init(struct vm *vm);
 int fwcfg_init(struct vm *vm);
+/* acpi.c: the tables at ACPI_GPA and the PM timer / PM1a ports (acpi.h). */
+int acpi_init(struct vm *vm);
 
 /* Loaders (loader.c, multiboot.c): fill vm->entry; -1 with a one-line error. */
 int load_vtimer_image(struct vm *vm, const void *img, size_t size, const char *name);
