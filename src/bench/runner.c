@@ -90,7 +90,7 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	    vm_add_pio(&vm, VTIMER_PORT_UCALL, 4, ucall_io, &rs) < 0 || load_guest(&vm, cfg) < 0)
 		goto out;
 	if (cfg->kernel) {
-		if (fwcfg_init(&vm) < 0 || acpi_init(&vm) < 0)
+		if (fwcfg_init(&vm) < 0 || acpi_init(&vm) < 0 || vm_cpuid_timing_leaf(&vm) < 0)
 			goto out;
 	} else if (boot_layout(&vm, cfg, &b) < 0) {
 		goto out;

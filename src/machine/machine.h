@@ -149,6 +149,12 @@ const char *exit_reason_name(unsigned int reason);
 int vm_cpuid_set(struct vm *vm, uint32_t fn, uint32_t eax, uint32_t ebx, uint32_t ecx,
 		 uint32_t edx);
 
+/*
+ * QEMU's timing leaf (vmware-cpuid-freq): CPUID 0x40000010 EAX = TSC kHz,
+ * EBX = APIC bus kHz, and the KVM signature leaf's EAX raised to cover it.
+ */
+int vm_cpuid_timing_leaf(struct vm *vm);
+
 /* exit.c */
 int vcpu_handle_exit(struct vcpu *vcpu);
 
