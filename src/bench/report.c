@@ -62,11 +62,29 @@ uint64_t stat_total(const struct run_report *r, const char *name)
 	return 0;
 }
 
+static void report_host(const struct run_report *r, FILE *f);
+
+/* A multiboot kernel: no guest counters, only what the host saw. */
+static void report_kernel_table(const struct run_report *r, FILE *f)
+{
+	const struct run_config *c = &r->cfg;
+
+	fprintf(f, "timer=%s (program=%s discover=%s deliver=%s) kernel=%s vcpus=%d\n",
+		c->mode.preset, timer_program_name(c->mode.program),
+		timer_discover_name(c->mode.discover), timer_deliver_name(c->mode.deliver),
+		c->kernel, c->vcpus);
+	report_host(r, f);
+}
+
 void report_table(const struct run_report *r, FILE *f)
 {
 	const struct run_config *c = &r->cfg;
 	char name[16];
 
+	if (c->kernel) {
+		report_kernel_table(r, f);
+		return;
+	}
 	fprintf(f, "timer=%s (program=%s discover=%s deliver=%s) workload=%s lapic=%s vcpus=%d count=%u interval=%lluus\n",
 		c->mode.preset, timer_program_name(c->mode.program),
 		timer_discover_name(c->mode.discover), timer_deliver_name(c->mode.deliver),
@@ -93,6 +111,12 @@ void report_table(const struct run_report *r, FILE *f)
 			(unsigned long long)r->total.host.bad_lvtt,
 			(unsigned long long)r->total.host.dropped,
 			(unsigned long long)r->total.host.inject_errors);
+	report_host(r, f);
+}
+
+/* Exits, KVM's stats and the engine's counters: the same for every guest. */
+static void report_host(const struct run_report *r, FILE *f)
+{
 	fprintf(f, "userspace exits by reason:");
 	for (int i = 0; i < VM_EXIT_REASONS; i++)
 		if (r->total.exits[i] && strcmp(exit_reason_name(i), "other"))
@@ -116,7 +140,9 @@ void report_table(const struct run_report *r, FILE *f)
 			(unsigned long long)h->kicks,
 			(unsigned long long)r->hk_scans, r->hk_cpu_ns / 1e6,
 			r->wall_s > 0 ? r->hk_cpu_ns / 1e7 / r->wall_s : 0.0);
-		fprintf(f, "\nguest pv writes (no exit)=%llu", (unsigned long long)r->total.c.pv_writes);
+		if (!r->cfg.kernel)
+			fprintf(f, "\nguest pv writes (no exit)=%llu",
+				(unsigned long long)r->total.c.pv_writes);
 		if (h->tsc_writes)
 			fprintf(f, "\nguest writes of IA32_TSC/IA32_TSC_ADJUST (offset re-read)=%llu",
 				(unsigned long long)h->tsc_writes);
@@ -174,7 +200,7 @@ static json_t *host_json(const struct timer_stats *h)
 
 static json_t *vcpu_json(const struct run_report *r, const struct vcpu_report *v)
 {
-	json_t *exits = json_object(), *stats = json_object();
+	json_t *exits = json_object(), *stats = json_object(), *j;
 
 	json_object_set_new(exits, "total", json_integer(v->exits_total));
 	for (int i = 0; i < VM_EXIT_REASONS; i++)
@@ -184,7 +210,7 @@ static json_t *vcpu_json(const struct run_report *r, const struct vcpu_report *v
 		json_object_set_new(exits, "other", json_integer(exits_other(v)));
 	for (int i = 0; i < r->nr_stats; i++)
 		json_object_set_new(stats, r->stat_names[i], json_integer(v->kvm_stats[i]));
-	return json_pack("{so so so so sI s{sI sI sf sI sI sI}}",
+	j = json_pack("{so so so so sI s{sI sI sf sI sI sI}}",
 			 "guest", counters_json(&v->c), "host", host_json(&v->host),
 			 "exits", exits, "kvm_stats", stats,
 			 "due_margin_ns", (json_int_t)v->due_margin_ns,
@@ -192,6 +218,13 @@ static json_t *vcpu_json(const struct run_report *r, const struct vcpu_report *v
 			 "min", (json_int_t)v->lat.min, "avg", v->lat.avg,
 			 "p50", (json_int_t)v->lat.p50, "p99", (json_int_t)v->lat.p99,
 			 "max", (json_int_t)v->lat.max);
+	if (j && r->cfg.kernel) {
+		/* A multiboot kernel keeps no vtimer counters: none are reported. */
+		json_object_del(j, "guest");
+		json_object_del(j, "due_margin_ns");
+		json_object_del(j, "latency_ns");
+	}
+	return j;
 }
 
 static json_t *run_json(const struct run_report *r)
@@ -209,12 +242,18 @@ static json_t *run_json(const struct run_report *r)
 	json_object_set_new(run, "program", json_string(timer_program_name(c->mode.program)));
 	json_object_set_new(run, "discover", json_string(timer_discover_name(c->mode.discover)));
 	json_object_set_new(run, "deliver", json_string(timer_deliver_name(c->mode.deliver)));
-	json_object_set_new(run, "workload", json_string(workload_name(c->workload)));
-	json_object_set_new(run, "lapic", json_string(lapic_mode_name(c->lapic)));
-	json_object_set_new(run, "vcpus", json_integer(c->vcpus));
-	json_object_set_new(run, "count", json_integer(c->count));
-	json_object_set_new(run, "interval_ns", json_integer(c->interval_ns));
-	json_object_set_new(run, "tick_ns", json_integer(c->tick_ns));
+	if (c->kernel) {
+		json_object_set_new(run, "workload", json_string("kernel"));
+		json_object_set_new(run, "kernel", json_string(c->kernel));
+		json_object_set_new(run, "vcpus", json_integer(c->vcpus));
+	} else {
+		json_object_set_new(run, "workload", json_string(workload_name(c->workload)));
+		json_object_set_new(run, "lapic", json_string(lapic_mode_name(c->lapic)));
+		json_object_set_new(run, "vcpus", json_integer(c->vcpus));
+		json_object_set_new(run, "count", json_integer(c->count));
+		json_object_set_new(run, "interval_ns", json_integer(c->interval_ns));
+		json_object_set_new(run, "tick_ns", json_integer(c->tick_ns));
+	}
 	json_object_set_new(run, "tsc_khz", json_integer(r->tsc_khz));
 	json_object_set_new(run, "status", json_integer(r->status));
 	json_object_set_new(run, "error", json_string(r->error));

@@ -142,6 +142,22 @@ int ucall_io(struct vcpu *vcpu, uint16_t port, bool out, int size, uint8_t *data
 	return -1;
 }
 
+/* What the host saw of vCPU i: exits by reason, KVM's stats, the timer engine. */
+static void collect_host(struct run_report *r, struct vm *vm, const struct timer_engine *eng,
+			 int i)
+{
+	struct vcpu_report *v = &r->v[i];
+
+	memcpy(v->exits, vm->vcpus[i].exits, sizeof(v->exits));
+	v->exits_total = vm->vcpus[i].exits_total;
+	/* Always allocated: a vCPU whose stats fd failed reports zeros. */
+	v->kvm_stats = calloc(r->nr_stats + 1, sizeof(uint64_t));
+	if (v->kvm_stats && vm->vcpus[i].stats.fd >= 0 && vm->vcpus[i].stats.n == r->nr_stats)
+		kvm_stats_read(&vm->vcpus[i].stats, v->kvm_stats);
+	if (eng->vt)
+		v->host = eng->vt[i].st;
+}
+
 static void collect_vcpu(struct run_report *r, const struct vtimer_boot *b, struct vm *vm,
 			 int i, int64_t *all, size_t *nall)
 {
@@ -150,8 +166,6 @@ static void collect_vcpu(struct run_report *r, const struct vtimer_boot *b, stru
 	const int64_t *s;
 
 	guest_result_read(vm, b, i, &res, &s);
-	memcpy(v->exits, vm->vcpus[i].exits, sizeof(v->exits));
-	v->exits_total = vm->vcpus[i].exits_total;
 	v->c = res.c;
 	v->state = res.state;
 	v->due_margin_ns = tsc_to_ns(res.due_margin > INT64_MAX ? INT64_MAX : res.due_margin,
@@ -167,10 +181,6 @@ static void collect_vcpu(struct run_report *r, const struct vtimer_boot *b, stru
 		stats_compute(all + *nall, res.nr_samples, &v->lat);
 		*nall += res.nr_samples;
 	}
-	/* Always allocated: a vCPU whose stats fd failed reports zeros. */
-	v->kvm_stats = calloc(r->nr_stats + 1, sizeof(uint64_t));
-	if (v->kvm_stats && vm->vcpus[i].stats.fd >= 0 && vm->vcpus[i].stats.n == r->nr_stats)
-		kvm_stats_read(&vm->vcpus[i].stats, v->kvm_stats);
 }
 
 /* Counter structs are all-uint64_t: totals are element-wise sums. */
@@ -183,10 +193,32 @@ static void add_u64s(void *dst, const void *src, size_t size)
 		d[k] += s[k];
 }
 
+static void stat_names_copy(struct run_report *r, struct vm *vm)
+{
+	struct kvm_stats *st = &vm->vcpus[0].stats;
+
+	r->nr_stats = st->fd >= 0 ? st->n : 0;
+	r->stat_names = calloc(r->nr_stats + 1, sizeof(char *));
+	for (int i = 0; r->stat_names && i < r->nr_stats; i++)
+		r->stat_names[i] = strdup(st->names[i]);
+	r->total.kvm_stats = calloc(r->nr_stats + 1, sizeof(uint64_t));
+}
+
+static void add_total(struct run_report *r, const struct vcpu_report *v)
+{
+	add_u64s(&r->total.host, &v->host, sizeof(v->host));
+	add_u64s(&r->total.c, &v->c, sizeof(v->c));
+	if (v->due_margin_ns > r->total.due_margin_ns)
+		r->total.due_margin_ns = v->due_margin_ns;
+	add_u64s(r->total.exits, v->exits, sizeof(v->exits));
+	r->total.exits_total += v->exits_total;
+	for (int k = 0; v->kvm_stats && r->total.kvm_stats && k < r->nr_stats; k++)
+		r->total.kvm_stats[k] += v->kvm_stats[k];
+}
+
 void collect(struct run_report *r, struct vm *vm, const struct timer_engine *eng,
 	     const struct vtimer_boot *b)
 {
-	struct kvm_stats *st = &vm->vcpus[0].stats;
 	uint64_t nr_all;
 	int64_t *all = NULL;
 	size_t nall = 0;
@@ -197,26 +229,21 @@ void collect(struct run_report *r, struct vm *vm, const struct timer_engine *eng
 	all = calloc(nr_all, sizeof(int64_t));
 	if (!all)
 		return;
-	r->nr_stats = st->fd >= 0 ? st->n : 0;
-	r->stat_names = calloc(r->nr_stats + 1, sizeof(char *));
-	for (int i = 0; r->stat_names && i < r->nr_stats; i++)
-		r->stat_names[i] = strdup(st->names[i]);
-	r->total.kvm_stats = calloc(r->nr_stats + 1, sizeof(uint64_t));
+	stat_names_copy(r, vm);
 	for (int i = 0; i < r->nr; i++) {
-		struct vcpu_report *v = &r->v[i];
-
 		collect_vcpu(r, b, vm, i, all, &nall);
-		if (eng->vt)
-			v->host = eng->vt[i].st;
-		add_u64s(&r->total.host, &v->host, sizeof(v->host));
-		add_u64s(&r->total.c, &v->c, sizeof(v->c));
-		if (v->due_margin_ns > r->total.due_margin_ns)
-			r->total.due_margin_ns = v->due_margin_ns;
-		add_u64s(r->total.exits, v->exits, sizeof(v->exits));
-		r->total.exits_total += v->exits_total;
-		for (int k = 0; v->kvm_stats && r->total.kvm_stats && k < r->nr_stats; k++)
-			r->total.kvm_stats[k] += v->kvm_stats[k];
+		collect_host(r, vm, eng, i);
+		add_total(r, &r->v[i]);
 	}
 	stats_compute(all, nall, &r->total.lat);
 	free(all);
+}
+
+void collect_kernel(struct run_report *r, struct vm *vm, const struct timer_engine *eng)
+{
+	stat_names_copy(r, vm);
+	for (int i = 0; i < r->nr; i++) {
+		collect_host(r, vm, eng, i);
+		add_total(r, &r->v[i]);
+	}
 }

@@ -29,5 +29,7 @@ bool guest_result_read(struct vm *vm, const struct vtimer_boot *b, uint32_t cpu,
 		       struct vtimer_result *res, const int64_t **samples);
 void collect(struct run_report *r, struct vm *vm, const struct timer_engine *eng,
 	     const struct vtimer_boot *b);
+/* A multiboot kernel run: only what the host saw (exits, KVM stats, engine). */
+void collect_kernel(struct run_report *r, struct vm *vm, const struct timer_engine *eng);
 
 #endif

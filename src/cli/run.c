@@ -27,11 +27,14 @@ static const char run_help[] =
 "  --wait=hlt|busy       how the latency workload waits (default hlt)\n"
 "  --tick=US             guest nohz tick period, 0 = none (default 4000)\n"
 "  --mem=MIB             guest memory (default 128)\n"
-"  --timeout=SEC         stop the run after SEC seconds (default: from count, interval)\n"
+"  --timeout=SEC         stop the run after SEC seconds (exit 73); default: from\n"
+"                        count and interval, none with --kernel\n"
 "  --json=FILE           write results as JSON\n"
 "  --console=FILE        guest serial console to FILE instead of stdout\n"
 "  --guest=FILE          vtimer guest image (default: guest.elf next to this binary)\n"
-"  --kernel=FILE         boot a multiboot kernel instead (QEMU -kernel style)\n"
+"  --kernel=FILE         boot a multiboot kernel instead (QEMU -kernel style); runs\n"
+"                        every --timer needing no guest support: kvm, exitless,\n"
+"                        --program=msr with any --discover/--deliver\n"
 "  --smp=N               vCPUs for --kernel (same as --vcpus)\n"
 "  --append=CMDLINE      multiboot command line for --kernel\n"
 "  -v, --verbose\n";
@@ -134,7 +137,9 @@ static int parse_run(int argc, char **argv, struct run_config *c)
 		vt_err("unexpected argument '%s'", argv[optind]);
 		return -1;
 	}
-	return timer_mode_check(&c->mode);
+	if (timer_mode_check(&c->mode) < 0)
+		return -1;
+	return c->kernel ? timer_mode_check_kernel(&c->mode) : 0;
 }
 
 int cmd_run(int argc, char **argv)
@@ -158,16 +163,14 @@ int cmd_run(int argc, char **argv)
 		return VT_EXIT_SETUP;	/* refused before the run, the file untouched */
 	vm_catch_stop_signals();
 	status = run_once(&cfg, &r);
-	if (r.nr && !cfg.kernel)
-		report_table(&r, stdout);
-	else if (r.error[0])
+	if (r.nr)
+		report_table(&r, cfg.kernel ? stderr : stdout);
+	if (r.error[0])
 		vt_err("%s", r.error);
-	if (r.nr && r.error[0] && !cfg.kernel)
-		vt_err("%s", r.error);
-	if (json.f && r.nr && !cfg.kernel &&
+	if (json.f && r.nr &&
 	    (report_json_write(&r, 1, json.f) < 0 || outfile_commit(&json) < 0) && !status)
 		status = VT_EXIT_SETUP;
-	outfile_discard(&json);	/* no report (or --kernel): the old file stays */
+	outfile_discard(&json);	/* no report: the old file stays */
 	report_free(&r);
 	return status;
 }

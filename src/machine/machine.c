@@ -165,6 +165,18 @@ int vm_cpuid_set(struct vm *vm, uint32_t fn, uint32_t eax, uint32_t ebx, uint32_
 	return 0;
 }
 
+int vm_cpuid_timing_leaf(struct vm *vm)
+{
+	struct kvm_cpuid_entry2 *e = vm->cpuid ? kvm_cpuid_find(vm->cpuid, 0x40000000, 0) : NULL;
+
+	if (!e)
+		return 0;	/* no KVM signature leaf to extend */
+	if (e->eax < 0x40000010)
+		e->eax = 0x40000010;
+	/* EBX: APIC bus kHz, KVM's default 1 GHz bus. */
+	return vm_cpuid_set(vm, 0x40000010, vm->tsc_khz, 1000000, 0, 0);
+}
+
 int vm_create(struct vm *vm, const struct vm_config *cfg)
 {
 	struct kvm_userspace_memory_region region;
@@ -264,6 +276,7 @@ void vm_destroy(struct vm *vm)
 	free(vm->vcpus);
 	free(vm->cpuid);
 	free(vm->fwcfg);
+	free(vm->acpi);
 	if (vm->mem)
 		munmap(vm->mem, vm->mem_size);
 	if (vm->fd >= 0)
@@ -272,6 +285,7 @@ void vm_destroy(struct vm *vm)
 		close(vm->kvm_fd);
 	vm->vcpus = NULL;
 	vm->fwcfg = NULL;
+	vm->acpi = NULL;
 	vm->mem = NULL;
 }
 

@@ -94,6 +94,7 @@ struct vm {
 	struct pio_region pio[VM_MAX_PIO];
 	int nr_pio;
 	void *fwcfg;			/* fw_cfg device state, freed by vm_destroy() */
+	void *acpi;			/* ACPI PM device state, freed by vm_destroy() */
 
 	FILE *console;
 	bool console_tty;		/* console is a terminal: serial output sanitised */
@@ -148,6 +149,12 @@ const char *exit_reason_name(unsigned int reason);
 int vm_cpuid_set(struct vm *vm, uint32_t fn, uint32_t eax, uint32_t ebx, uint32_t ecx,
 		 uint32_t edx);
 
+/*
+ * QEMU's timing leaf (vmware-cpuid-freq): CPUID 0x40000010 EAX = TSC kHz,
+ * EBX = APIC bus kHz, and the KVM signature leaf's EAX raised to cover it.
+ */
+int vm_cpuid_timing_leaf(struct vm *vm);
+
 /* exit.c */
 int vcpu_handle_exit(struct vcpu *vcpu);
 
@@ -157,6 +164,8 @@ int serial_init(struct vm *vm);
 int serial_console_char(uint8_t c, bool tty);
 int debug_exit_init(struct vm *vm);
 int fwcfg_init(struct vm *vm);
+/* acpi.c: the tables at ACPI_GPA and the PM timer / PM1a ports (acpi.h). */
+int acpi_init(struct vm *vm);
 
 /* Loaders (loader.c, multiboot.c): fill vm->entry; -1 with a one-line error. */
 int load_vtimer_image(struct vm *vm, const void *img, size_t size, const char *name);

@@ -134,3 +134,13 @@ int timer_mode_check(const struct timer_mode *m)
 	}
 	return 0;
 }
+
+int timer_mode_check_kernel(const struct timer_mode *m)
+{
+	if (m->program != PROGRAM_MSR) {
+		vt_err("--program=%s needs a guest that uses vtimer's PV interface: --kernel runs kvm, exitless and --program=msr modes only",
+		       timer_program_name(m->program));
+		return -1;
+	}
+	return 0;
+}

@@ -30,6 +30,12 @@ int timer_mode_preset(const char *name, struct timer_mode *m);
 int timer_axis_parse(const char *axis, const char *val, struct timer_mode *m);
 /* 0 if this build can run m; else -1 and a one-line reason. */
 int timer_mode_check(const struct timer_mode *m);
+/*
+ * 0 if m needs nothing from the guest, so an unmodified (multiboot) kernel
+ * can run under it: --program=msr with any discover and deliver. Else -1 and
+ * a one-line reason.
+ */
+int timer_mode_check_kernel(const struct timer_mode *m);
 const char *timer_program_name(enum timer_program p);
 const char *timer_discover_name(enum timer_discover d);
 const char *timer_deliver_name(enum timer_deliver d);

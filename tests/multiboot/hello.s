@@ -8,6 +8,12 @@
  * It prints what it learned to the serial port, checks the boot protocol
  * and exits through isa-debug-exit: 0 on success, else the failing check.
  * Every instruction costs ~1 us on an emulating host, so it stays short.
+ *
+ * Then, as an unmodified kernel would: finds the ACPI PM timer (RSDP scan,
+ * RSDT, FADT), measures its rate against the TSC (kHz from CPUID
+ * 0x40000010, QEMU's timing leaf) and takes 5 TSC-deadline interrupts
+ * through the xAPIC, and prints "acpi pmtimer port=P rate=HZ tries=N
+ * deadlines=5".
  */
 	.set	MB_MAGIC, 0x1BADB002
 	.set	MB_BOOT_MAGIC, 0x2BADB002
@@ -29,6 +35,16 @@
 	.set	E_FWCFG, 5
 	.set	E_MEM, 6
 	.set	E_DATA, 7
+	.set	E_ACPI, 8	/* no RSDP, RSDT or FADT with a PM timer */
+	.set	E_TSCKHZ, 9	/* no CPUID 0x40000010 timing leaf */
+	.set	E_PMRATE, 10	/* PM timer rate off by more than 1% */
+	.set	E_TIMER, 11	/* a TSC-deadline interrupt did not arrive */
+
+	.set	PM_HZ, 3579545
+	.set	PM_TICKS, 715909	/* measure over 200 ms of PM timer */
+	.set	APIC, 0xfee00000
+	.set	TIMER_VEC, 0x40
+	.set	TIMER_SHOTS, 5
 
 	.section .mbheader, "a"
 	.balign	4
@@ -128,12 +144,251 @@ _start:
 	mov	$E_DATA, %eax
 	jne	exit
 
+	call	pmtimer_check
+	call	deadline_check
+
 	xor	%eax, %eax
 exit:
 	mov	$DEBUG_EXIT, %dx
 	outl	%eax, %dx
 1:	hlt
 	jmp	1b
+
+/*
+ * ACPI: the RSDP by the standard scan (16-byte steps over 0xE0000-0xFFFFF,
+ * signature and checksum), RSDT -> FACP, PM_TMR_BLK. Then the PM timer's
+ * rate against the TSC, whose rate is CPUID 0x40000010.EAX (kHz), must be
+ * within 1% of 3.579545 MHz. Prints " pmtimer=PORT rate=HZ".
+ */
+pmtimer_check:
+	mov	$0xe0000, %esi
+1:	cmpl	$0x20445352, (%esi)	/* "RSD " */
+	jne	2f
+	cmpl	$0x20525450, 4(%esi)	/* "PTR " */
+	jne	2f
+	mov	$20, %ecx
+	call	sum
+	jz	3f
+2:	add	$16, %esi
+	cmp	$0x100000, %esi
+	jb	1b
+	jmp	acpi_fail
+3:	mov	16(%esi), %esi		/* RSDT */
+	cmpl	$0x54445352, (%esi)	/* "RSDT" */
+	jne	acpi_fail
+	mov	4(%esi), %ecx
+	call	sum
+	jnz	acpi_fail
+	mov	4(%esi), %ecx
+	lea	(%esi,%ecx), %edi	/* end of the RSDT */
+	add	$36, %esi
+4:	cmp	%edi, %esi
+	jae	acpi_fail
+	mov	(%esi), %ebx
+	add	$4, %esi
+	cmpl	$0x50434146, (%ebx)	/* "FACP" */
+	jne	4b
+	mov	%ebx, %esi
+	mov	4(%esi), %ecx
+	cmp	$80, %ecx
+	jb	acpi_fail
+	call	sum
+	jnz	acpi_fail
+	mov	76(%ebx), %ebx		/* PM_TMR_BLK */
+	test	%ebx, %ebx
+	jz	acpi_fail
+	mov	%ebx, pm_port
+	mov	$msg_pm, %esi
+	call	puts
+	mov	%ebx, %eax
+	call	putdec
+
+	/* The TSC's rate: KVM's signature leaf must reach the timing leaf. */
+	mov	$0x40000000, %eax
+	cpuid
+	cmp	$0x4b4d564b, %ebx	/* "KVMK" */
+	jne	tsc_fail
+	cmp	$0x40000010, %eax
+	jb	tsc_fail
+	mov	$0x40000010, %eax
+	cpuid
+	test	%eax, %eax
+	jz	tsc_fail
+	mov	%eax, tsc_khz
+
+	/*
+	 * PM_TICKS of PM timer (24 bits, wraps every 4.7 s) against the TSC.
+	 * Each end is the best of 8 reads (narrowest rdtsc bracket, its
+	 * midpoint), so one slow exit does not skew the rate. If the two
+	 * brackets still span 1% of the interval (a host that stalled for
+	 * milliseconds), the measurement says nothing: it is repeated, up to
+	 * 5 times. Prints the number of tries.
+	 */
+measure:
+	incl	pm_tries
+	call	pm_sample
+	mov	best_width, %eax
+	mov	%eax, width0
+	mov	best_pm, %ebx		/* pm0 */
+	mov	best_tsc, %eax
+	mov	%eax, tsc0
+	mov	best_tsc + 4, %eax
+	mov	%eax, tsc0 + 4
+5:	mov	pm_port, %edx
+	inl	%dx, %eax
+	sub	%ebx, %eax
+	and	$0xffffff, %eax
+	cmp	$PM_TICKS, %eax
+	jb	5b
+	call	pm_sample
+	mov	best_pm, %eax
+	sub	%ebx, %eax
+	and	$0xffffff, %eax
+	mov	%eax, pm_delta
+	/* kcycles = (tsc1 - tsc0) / 1000, must fit 32 bits */
+	mov	best_tsc, %edi
+	mov	best_tsc + 4, %ebp	/* %ebp is the mbi, not needed any more */
+	sub	tsc0, %edi
+	sbb	tsc0 + 4, %ebp
+	mov	$1000, %ecx
+	mov	%ebp, %eax
+	xor	%edx, %edx
+	div	%ecx
+	test	%eax, %eax
+	jnz	rate_fail
+	mov	%edi, %eax
+	div	%ecx			/* %edx: remainder of the high part */
+	mov	%eax, %ecx		/* kcycles */
+	imul	$10, %ecx, %edx		/* 1% of the interval, in cycles */
+	mov	width0, %eax
+	add	best_width, %eax
+	jc	1f
+	cmp	%edx, %eax
+	jb	2f
+1:	cmpl	$5, pm_tries
+	jb	measure
+	jmp	rate_fail
+2:
+	/* rate = delta * tsc_khz / kcycles, in Hz */
+	mov	pm_delta, %eax
+	mull	tsc_khz
+	cmp	%ecx, %edx
+	jae	rate_fail
+	div	%ecx
+	mov	%eax, %ebx
+	mov	$msg_rate, %esi
+	call	puts
+	mov	%ebx, %eax
+	call	putdec
+	mov	$msg_tries, %esi
+	call	puts
+	mov	pm_tries, %eax
+	call	putdec
+	sub	$(PM_HZ - PM_HZ / 100), %ebx
+	cmp	$(2 * (PM_HZ / 100)), %ebx
+	ja	rate_fail
+	ret
+acpi_fail:
+	mov	$E_ACPI, %eax
+	jmp	exit
+tsc_fail:
+	mov	$E_TSCKHZ, %eax
+	jmp	exit
+rate_fail:
+	mov	$E_PMRATE, %eax
+	jmp	exit
+
+/*
+ * Best of 8 PM timer reads: the one with the narrowest rdtsc bracket ->
+ * best_pm, and best_tsc = the bracket's midpoint. Clobbers all but %ebx.
+ */
+pm_sample:
+	movl	$-1, best_width
+	mov	$8, %ecx
+1:	push	%ecx
+	rdtsc
+	mov	%eax, %edi
+	mov	%edx, %ebp		/* bracket start */
+	mov	pm_port, %edx
+	inl	%dx, %eax
+	mov	%eax, %esi
+	rdtsc
+	sub	%edi, %eax
+	sbb	%ebp, %edx		/* width */
+	test	%edx, %edx
+	jnz	2f
+	cmp	best_width, %eax
+	jae	2f
+	mov	%eax, best_width
+	mov	%esi, best_pm
+	shr	$1, %eax
+	add	%edi, %eax
+	adc	$0, %ebp
+	mov	%eax, best_tsc
+	mov	%ebp, best_tsc + 4
+2:	pop	%ecx
+	loop	1b
+	ret
+
+/* %esi, %ecx bytes -> ZF set if they sum to 0 mod 256. Clobbers %al, %ecx. */
+sum:
+	push	%esi
+	xor	%al, %al
+1:	add	(%esi), %al
+	inc	%esi
+	loop	1b
+	pop	%esi
+	test	%al, %al
+	ret
+
+/*
+ * TSC_SHOTS TSC-deadline interrupts, 100 us apart, through the xAPIC (as an
+ * unmodified kernel in 32-bit mode sees it): LVTT in TSC-deadline mode,
+ * one IDT gate, wrmsr IA32_TSC_DEADLINE, sti; hlt until it arrives.
+ * Prints " deadlines=N".
+ */
+deadline_check:
+	mov	$timer_isr, %eax
+	mov	$(idt + 8 * TIMER_VEC), %edi
+	mov	%ax, (%edi)
+	mov	%cs, %dx
+	mov	%dx, 2(%edi)
+	movw	$0x8e00, 4(%edi)	/* present, DPL0, 32-bit interrupt gate */
+	shr	$16, %eax
+	mov	%ax, 6(%edi)
+	lidt	idt_desc
+	movl	$0x1ff, APIC + 0xf0	/* SVR: enabled, spurious vector 0xff */
+	movl	$(TIMER_VEC | (2 << 17)), APIC + 0x320	/* LVTT: TSC-deadline */
+	xor	%esi, %esi		/* shots done */
+1:	rdtsc
+	add	$100000, %eax
+	adc	$0, %edx
+	mov	$0x6e0, %ecx
+	wrmsr
+	mov	timer_irqs, %ebx
+2:	sti
+	hlt
+	cli
+	cmp	timer_irqs, %ebx
+	je	2b
+	inc	%esi
+	cmp	$TIMER_SHOTS, %esi
+	jb	1b
+	mov	$msg_deadlines, %esi
+	call	puts
+	mov	timer_irqs, %eax
+	call	putdec
+	mov	$msg_nl, %esi
+	call	puts
+	cmpl	$TIMER_SHOTS, timer_irqs
+	mov	$E_TIMER, %eax
+	jne	exit
+	ret
+
+timer_isr:
+	incl	timer_irqs
+	movl	$0, APIC + 0xb0		/* EOI */
+	iret
 
 /* %eax: fw_cfg key -> %eax: the item's first four bytes, little endian. */
 fwcfg_u32:
@@ -179,13 +434,34 @@ msg_hello:	.asciz	"multiboot hello fwcfg="
 msg_cpus:	.asciz	" cpus="
 msg_cmdline:	.asciz	" cmdline=["
 msg_end:	.asciz	"]\n"
+msg_pm:		.asciz	"acpi pmtimer port="
+msg_rate:	.asciz	" rate="
+msg_tries:	.asciz	" tries="
+msg_deadlines:	.asciz	" deadlines="
+msg_nl:		.asciz	"\n"
 expect_cmdline:	.asciz	"a b c"
 	.set	expect_len, . - expect_cmdline	/* with the NUL: exact match */
+
+	.balign	4
+idt_desc:	.word	8 * 256 - 1
+		.long	idt
 
 	.data
 data_canary:	.long	0xc0ffee42
 
 	.bss
+	.balign	16
+idt:	.skip	8 * 256
+pm_port:	.long	0
+pm_delta:	.long	0
+tsc_khz:	.long	0
+tsc0:		.quad	0
+best_tsc:	.quad	0
+best_pm:	.long	0
+best_width:	.long	0
+width0:		.long	0
+pm_tries:	.long	0
+timer_irqs:	.long	0
 	.balign	16
 	.skip	4096
 stack_top:

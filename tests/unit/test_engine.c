@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "timer/engine.h"
+#include "util.h"
 
 static const struct {
 	const char *name;
@@ -220,6 +221,32 @@ static void test_check_custom(void **state)
 	assert_int_equal(timer_mode_check(&m), 0);
 }
 
+/* --kernel: every mode that needs nothing from the guest, and only those. */
+static void test_check_kernel(void **state)
+{
+	static const char *const ok[] = { "kvm", "exitless" };
+	static const char *const refused[] = { "pvtimer", "lazy", "apicv-model", "hybrid" };
+	struct timer_mode m;
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		m = preset(ok[i]);
+		assert_int_equal(timer_mode_check_kernel(&m), 0);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
+		m = preset(refused[i]);
+		if (timer_mode_check_kernel(&m) != -1)
+			fail_msg("--kernel with --timer=%s accepted", refused[i]);
+	}
+	/* any msr combination: deliver=vcpu, scanning (finds no page, harmless) */
+	m = preset("exitless");
+	assert_int_equal(timer_axis_parse("deliver", "vcpu", &m), 0);
+	assert_int_equal(timer_mode_check_kernel(&m), 0);
+	assert_int_equal(timer_axis_parse("discover", "scan:100", &m), 0);
+	assert_int_equal(timer_mode_check_kernel(&m), 0);
+	assert_int_equal(timer_axis_parse("program", "lazy", &m), 0);
+	assert_int_equal(timer_mode_check_kernel(&m), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_axis_scan_bad),
 		cmocka_unit_test(test_check_presets),
 		cmocka_unit_test(test_check_custom),
+		cmocka_unit_test(test_check_kernel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
