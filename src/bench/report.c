@@ -133,8 +133,9 @@ static void report_host(const struct run_report *r, FILE *f)
 	if (r->engine) {
 		const struct timer_stats *h = &r->total.host;
 
-		fprintf(f, "\nhost engine: msr exits=%llu injections=%llu re-armed without exit=%llu dropped=%llu discovered=%llu looks=%llu kicks=%llu scans=%llu housekeeping cpu=%.1f ms (%.1f%% of wall)",
+		fprintf(f, "\nhost engine: msr exits=%llu injections=%llu timer expiries=%llu (floored %llu) re-armed without exit=%llu dropped=%llu discovered=%llu looks=%llu kicks=%llu scans=%llu housekeeping cpu=%.1f ms (%.1f%% of wall)",
 			(unsigned long long)h->msr_exits, (unsigned long long)h->injections,
+			(unsigned long long)h->fired, (unsigned long long)h->floored,
 			(unsigned long long)h->rearms, (unsigned long long)h->dropped,
 			(unsigned long long)h->discovered, (unsigned long long)h->looks,
 			(unsigned long long)h->kicks,
@@ -183,7 +184,7 @@ static json_t *counters_json(const struct vtimer_counters *c)
 
 static json_t *host_json(const struct timer_stats *h)
 {
-	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI}",
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
 			 "msr_exits", (json_int_t)h->msr_exits,
 			 "pv_msr_writes", (json_int_t)h->pv_msr_writes,
 			 "pv_gp", (json_int_t)h->pv_gp,
@@ -195,6 +196,8 @@ static json_t *host_json(const struct timer_stats *h)
 			 "kicks", (json_int_t)h->kicks,
 			 "looks", (json_int_t)h->looks,
 			 "bad_lvtt", (json_int_t)h->bad_lvtt,
+			 "fired", (json_int_t)h->fired,
+			 "floored", (json_int_t)h->floored,
 			 "tsc_writes", (json_int_t)h->tsc_writes);
 }
 
@@ -260,6 +263,7 @@ static json_t *run_json(const struct run_report *r)
 	json_object_set_new(run, "wall_s", json_real(r->wall_s));
 	json_object_set_new(run, "scan_ns", json_integer(c->mode.scan_ns));
 	json_object_set_new(run, "look_ns", json_integer(r->look_ns));
+	json_object_set_new(run, "timer_floor_ns", json_integer(r->cfg.timer_floor_ns));
 	json_object_set_new(run, "housekeeping_cpu", json_integer(r->hk_cpu));
 	json_object_set_new(json_object_get(run, "host"), "housekeeping_cpu_ns",
 			    json_integer(r->hk_cpu_ns));

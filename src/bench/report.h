@@ -16,6 +16,7 @@
 
 struct run_config {
 	struct timer_mode mode;
+	uint64_t timer_floor_ns;	/* --timer-floor (timer.h), 0 = none */
 	enum vtimer_workload workload;
 	int vcpus;
 	uint32_t count;			/* timer events per vCPU */

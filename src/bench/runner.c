@@ -96,7 +96,7 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 		goto out;
 	}
 	if ((cfg->kernel && timer_mode_check_kernel(&cfg->mode) < 0) ||
-	    timer_engine_init(&eng, &vm, &cfg->mode, hk_cpu) < 0)
+	    timer_engine_init(&eng, &vm, &cfg->mode, hk_cpu, cfg->timer_floor_ns) < 0)
 		goto out;
 	r->engine = eng.vt != NULL;
 	r->look_ns = eng.look_ns;

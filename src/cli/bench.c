@@ -86,6 +86,7 @@ int cmd_bench(int argc, char **argv)
 	struct run_config base = {
 		.vcpus = 2, .count = 500, .interval_ns = 1000000, .tick_ns = 4000000,
 		.mem_size = 128 << 20, .lapic = VTIMER_LAPIC_DEADLINE, .hk_cpu = -1, .pin = -1,
+		.timer_floor_ns = TIMER_FLOOR_DEFAULT_NS,
 	};
 	char *timers[16], *wls[8];
 	struct run_report *r;

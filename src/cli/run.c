@@ -16,6 +16,8 @@ static const char run_help[] =
 "  --program=msr|lazy|pv|hybrid|direct  --discover=exit|scan:US|spin\n"
 "  --deliver=kernel|vcpu|housekeeping    override one axis of the preset\n"
 "  --housekeeping-cpu=N  pin the housekeeping thread to host CPU N\n"
+"  --timer-floor=US      storm floor: one vCPU's host timer expires at most once\n"
+"                        per US (default 20, 0 = none; later, never earlier)\n"
 "  --pin=auto|on|off     pin vCPUs to CPUs 0..n-2 and housekeeping to CPU n-1\n"
 "                        (auto: when there is housekeeping and a CPU to spare)\n"
 "  --workload=NAME       cyclic (default), latency, masked, switch, abi, hostile,\n"
@@ -41,7 +43,7 @@ static const char run_help[] =
 
 enum { O_TIMER = 256, O_PROGRAM, O_DISCOVER, O_DELIVER, O_WORKLOAD, O_VCPUS, O_COUNT,
        O_INTERVAL, O_LAPIC, O_WAIT, O_TICK, O_MEM, O_TIMEOUT, O_JSON, O_CONSOLE, O_GUEST,
-       O_KERNEL, O_APPEND, O_HKCPU, O_PIN, O_HELP };
+       O_KERNEL, O_APPEND, O_HKCPU, O_PIN, O_FLOOR, O_HELP };
 
 static const struct option run_opts[] = {
 	{ "timer", 1, 0, O_TIMER }, { "program", 1, 0, O_PROGRAM },
@@ -52,6 +54,7 @@ static const struct option run_opts[] = {
 	{ "timeout", 1, 0, O_TIMEOUT }, { "json", 1, 0, O_JSON }, { "console", 1, 0, O_CONSOLE },
 	{ "guest", 1, 0, O_GUEST }, { "kernel", 1, 0, O_KERNEL }, { "append", 1, 0, O_APPEND },
 	{ "housekeeping-cpu", 1, 0, O_HKCPU }, { "pin", 1, 0, O_PIN },
+	{ "timer-floor", 1, 0, O_FLOOR },
 	{ "verbose", 0, 0, 'v' }, { "help", 0, 0, O_HELP }, { 0 },
 };
 
@@ -110,6 +113,10 @@ static int parse_run(int argc, char **argv, struct run_config *c)
 		case O_GUEST: c->guest = optarg; break;
 		case O_KERNEL: c->kernel = optarg; break;
 		case O_APPEND: c->append = optarg; break;
+		case O_FLOOR:
+			r = parse_u64(name, optarg, 0, 1000000, &v);
+			c->timer_floor_ns = v * 1000;
+			break;
 		case O_HKCPU:
 			r = parse_u64(name, optarg, 0, sysconf(_SC_NPROCESSORS_ONLN) - 1, &v);
 			c->hk_cpu = v;
@@ -148,6 +155,7 @@ int cmd_run(int argc, char **argv)
 		.workload = VTIMER_WL_CYCLIC, .vcpus = 1, .count = 1000,
 		.interval_ns = 1000000, .tick_ns = 4000000, .mem_size = 128 << 20,
 		.lapic = VTIMER_LAPIC_DEADLINE, .wait = VTIMER_WAIT_HLT, .hk_cpu = -1, .pin = -1,
+		.timer_floor_ns = TIMER_FLOOR_DEFAULT_NS,
 	};
 	struct run_report r;
 	struct outfile json = { 0 };

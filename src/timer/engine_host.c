@@ -213,7 +213,7 @@ static const struct vm_timer_ops vcpu_ops = {
 };
 
 int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_mode *m,
-		      int hk_cpu)
+		      int hk_cpu, uint64_t floor_ns)
 {
 	memset(e, 0, sizeof(*e));
 	e->mode = *m;
@@ -235,6 +235,7 @@ int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_
 	if (timer_cpuid_setup(vm, e->features) < 0)
 		return -1;
 	e->host_khz = tsc_calibrate_khz(20);
+	e->floor_cycles = floor_ns * e->host_khz / 1000000;
 	e->tsc_src = &kvm_tsc_source;
 	e->vt = calloc(vm->nr_vcpus, sizeof(*e->vt));
 	if (!e->vt)

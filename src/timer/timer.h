@@ -34,6 +34,8 @@ struct timer_stats {
 	uint64_t pv_msr_writes;		/* writes of MSR_VTIMER_PV */
 	uint64_t pv_gp;			/* ... refused with #GP */
 	uint64_t injections;		/* interrupts injected (KVM_SIGNAL_MSI) */
+	uint64_t fired;			/* host timer expiries (vt_expire) */
+	uint64_t floored;		/* deadlines pushed to last expiry + floor */
 	uint64_t inject_errors;		/* KVM_SIGNAL_MSI calls that failed: interrupts lost */
 	uint64_t rearms;		/* expiries re-armed at `pending` without exit or interrupt */
 	uint64_t dropped;		/* expiries with nothing pending, or LVTT masked/not deadline */
@@ -57,6 +59,7 @@ struct vcpu_timer {
 	struct vtimer_pv_page *page;	/* host view of the enabled page, or NULL */
 	uint64_t seen;			/* last `pending` acted on */
 	int heap_idx;			/* position in the housekeeping heap, -1 if none */
+	uint64_t last_fire;		/* host TSC of the last host timer expiry */
 	uint64_t hk_key;		/* host_deadline as the heap holds it: written
 					 * under hk->lock (and vt->lock), so the
 					 * housekeeping thread reads it without vt->lock */
@@ -88,13 +91,22 @@ struct timer_engine {
 	int hk_cpu;			/* -1 = not pinned */
 	uint64_t look_ns;		/* look-ahead in force: needs hk_cpu (engine_host.c) */
 	const struct tsc_source *tsc_src;	/* NULL: IA32_TSC writes get #GP */
+	uint64_t floor_cycles;		/* storm floor in host TSC cycles, 0 = none */
 };
+
+/*
+ * The storm floor (--timer-floor): one vCPU's host timer expires at most
+ * once per floor. A deadline sooner than the last expiry + floor is armed
+ * there instead (late, never early), so a guest that arms deadlines as fast
+ * as it can costs the housekeeping thread at most one expiry per floor.
+ */
+#define TIMER_FLOOR_DEFAULT_NS	20000
 
 /* engine_host.c */
 /* The PV CPUID leaves for features (none if 0); -1 if they cannot be set. */
 int timer_cpuid_setup(struct vm *vm, uint32_t features);
 int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_mode *m,
-		      int hk_cpu);
+		      int hk_cpu, uint64_t floor_ns);
 int timer_engine_start(struct timer_engine *e);
 void timer_engine_stop(struct timer_engine *e);
 void timer_engine_free(struct timer_engine *e);

@@ -77,9 +77,15 @@ void vt_arm(struct vcpu_timer *vt, uint64_t guest_deadline)
 	if (tsc_is_never(guest_deadline, host_to_guest_tsc(&vt->tsc, rdtsc()))) {
 		vt->host_deadline = 0;
 	} else {
+		uint64_t floor = vt->eng->floor_cycles;
+
 		vt->host_deadline = guest_to_host_tsc(&vt->tsc, guest_deadline);
 		if (!vt->host_deadline)
 			vt->host_deadline = 1;
+		if (floor && vt->last_fire && vt->host_deadline < vt->last_fire + floor) {
+			vt->host_deadline = vt->last_fire + floor;	/* storm floor (timer.h) */
+			vt->st.floored++;
+		}
 	}
 	set_armed(vt, guest_deadline);
 	host_timer_update(vt);
@@ -156,6 +162,8 @@ void vt_expire(struct vcpu_timer *vt)
 {
 	uint64_t p, now;
 
+	vt->last_fire = rdtsc();
+	vt->st.fired++;
 	vt->deadline = 0;
 	vt->host_deadline = 0;
 	if (!vt->page) {

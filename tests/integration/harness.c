@@ -168,11 +168,11 @@ static double probe_value(json_t *j, const char *key)
 	return json_is_number(v) ? json_number_value(v) : 0;
 }
 
-int64_t late_bound_ns(int vcpus)
+static double insn_ns = -1, exit_ns;
+
+static void probe_machine(void)
 {
-	static double insn_ns = -1, exit_ns;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	int64_t bound;
 
 	if (insn_ns < 0) {
 		char path[] = "/tmp/vtimer-probe-XXXXXX", cmd[128];
@@ -191,6 +191,20 @@ int64_t late_bound_ns(int vcpus)
 		print_message("  machine (vtimer probe): guest CPL0 %.3f us/insn, exit %.1f us, %ld CPUs\n",
 			      insn_ns / 1000, exit_ns / 1000, cpus);
 	}
+}
+
+int64_t probe_exit_ns(void)
+{
+	probe_machine();
+	return (int64_t)exit_ns;
+}
+
+int64_t late_bound_ns(int vcpus)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int64_t bound;
+
+	probe_machine();
 	bound = (int64_t)(insn_ns * 400000);
 	if (bound < (int64_t)(exit_ns * 2000))
 		bound = (int64_t)(exit_ns * 2000);

@@ -132,16 +132,52 @@ static void test_no_tsc_offset_refused(void **state)
 
 	for (size_t i = 0; i < sizeof(engine) / sizeof(engine[0]); i++) {
 		m.deliver = engine[i];
-		assert_int_equal(timer_engine_init(&e, vm, &m, -1), -1);
+		assert_int_equal(timer_engine_init(&e, vm, &m, -1, 0), -1);
 		assert_null(e.vt);
 		assert_null(vm->timer);
 		assert_null(vm->timer_ops);
 		timer_engine_free(&e);
 	}
 	m.deliver = DELIVER_KERNEL;
-	assert_int_equal(timer_engine_init(&e, vm, &m, -1), 0);
+	assert_int_equal(timer_engine_init(&e, vm, &m, -1, 0), 0);
 	assert_null(vm->timer);
 	timer_engine_free(&e);
+	fake_vm_free(vm);
+}
+
+/*
+ * Storm floor: after an expiry, a deadline sooner than last expiry + floor
+ * is armed at last expiry + floor (later, never earlier) and counted; one
+ * beyond it is armed as asked. No floor: armed as asked.
+ */
+static void test_storm_floor(void **state)
+{
+	struct vm *vm = fake_vm_new(1, 1 << 20);
+	struct timer_engine e;
+	struct vcpu_timer vt;
+	uint64_t now, fire;
+
+	vt_init(&vt, &e, vm);
+	e.floor_cycles = 1000000;
+	vt.lvtt = LVTT_DEADLINE | (1u << 16) | 0xec;	/* masked: expiries inject nothing */
+	vt.lvtt_known = true;
+	now = host_to_guest_tsc(&vt.tsc, rdtsc());
+	vt_arm(&vt, now + 10);
+	assert_int_equal(vt.st.floored, 0);		/* nothing fired yet */
+	vt_expire(&vt);
+	fire = vt.last_fire;
+	assert_int_equal(vt.st.fired, 1);
+	vt_arm(&vt, now + 20);
+	assert_int_equal(vt.st.floored, 1);
+	assert_int_equal(vt.host_deadline, fire + 1000000);
+	assert_int_equal(vt.deadline, now + 20);	/* the guest's deadline is kept */
+	vt_arm(&vt, host_to_guest_tsc(&vt.tsc, fire + 5000000));
+	assert_int_equal(vt.st.floored, 1);
+	assert_true(vt.host_deadline >= fire + 4999999);
+	e.floor_cycles = 0;
+	vt_arm(&vt, now + 30);
+	assert_int_equal(vt.st.floored, 1);
+	assert_true(vt.host_deadline < fire + 1000000);
 	fake_vm_free(vm);
 }
 
@@ -152,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_settime_failure_stops),
 		cmocka_unit_test(test_cpuid_setup),
 		cmocka_unit_test(test_pv_page_overlap_refused),
+		cmocka_unit_test(test_storm_floor),
 		cmocka_unit_test(test_no_tsc_offset_refused),
 	};
 
