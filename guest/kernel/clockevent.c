@@ -139,9 +139,13 @@ void clockevent_program(uint64_t deadline, uint64_t slack)
 	/*
 	 * A replaced deadline that passed before the new one was in place may
 	 * still interrupt (it sat in the IRR, or a host timer fired while the
-	 * write was exiting): legitimate, so counted as stale, not early.
+	 * write was exiting): legitimate, so counted as stale, not early. So
+	 * may one due within the due margin: KVM's lapic_timer_advance fires
+	 * its host timer that much ahead and delivers the interrupt even if
+	 * the deadline is replaced meanwhile. A count one too high costs one
+	 * re-program (kernel/timer.c), never a lost timer.
 	 */
-	if (old && old <= rdtsc_ordered())
+	if (old && old <= rdtsc_ordered() + c->due_margin)
 		c->stale++;
 }
 

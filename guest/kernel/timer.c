@@ -152,8 +152,16 @@ void timer_interrupt(void)
 	} else if (c->programmed && now >= c->programmed) {
 		c->programmed = 0;	/* a fired deadline is disarmed (SDM 11.5.4.1) */
 	} else if (c->stale) {
+		/*
+		 * A replaced deadline's. Ours should still be armed, but a replaced
+		 * deadline's interrupt can also never come (the write cancelled it
+		 * in time), leaving the count one too high: then this could be our
+		 * own interrupt, delivered a hair early. Program ours again rather
+		 * than trust the count: one extra write, never a lost timer.
+		 */
 		c->stale--;
-		c->res->c.stale++;	/* a replaced deadline's: ours is still armed */
+		c->res->c.stale++;
+		c->force_program = true;
 	} else if (!c->programmed) {
 		/* nothing armed, nothing owed: a second interrupt for one deadline */
 		c->res->c.unexpected++;
