@@ -193,12 +193,6 @@ static void probe_machine(void)
 	}
 }
 
-int64_t probe_exit_ns(void)
-{
-	probe_machine();
-	return (int64_t)exit_ns;
-}
-
 int64_t late_bound_ns(int vcpus)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);

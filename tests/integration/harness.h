@@ -22,7 +22,6 @@ int64_t jint(json_t *obj, const char *path);	/* "guest.interrupts", -1 if absent
 int have_kvm(void);
 /* The lateness bound for a run of this many vCPUs on this machine (harness.c). */
 int64_t late_bound_ns(int vcpus);
-int64_t probe_exit_ns(void);	/* vtimer probe's no-op exit round trip, 0 if unknown */
 /* cmocka asserts: every vCPU delivered count events, none lost, early or
  * unexpected, lateness in [0, late_ns], interrupts bounded both ways. */
 void check_delivery(json_t *run, int vcpus, int count, int64_t late_ns);

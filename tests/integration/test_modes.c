@@ -269,44 +269,49 @@ static void test_overcommit(void **s)
 }
 
 /*
- * Timer storm: the latency workload re-arms a deadline `delta` after each
- * expiry, where delta is a few exits (so the re-arm is not already due when
- * it reaches the VMM), under exitless with a floor of 5 deltas. The host
- * timer then expires at most once per floor: fired <= 1 + wall / floor, in
- * every run, however fast or slow the machine, and the floor engaged.
+ * Timer storm floor. The latency workload re-arms one deadline per expiry;
+ * a first run without a floor measures how often that happens here (period
+ * P = wall / count, setup included, so P is if anything too long). A second
+ * run with a floor of 2P must then be held back by it: deadlines floored
+ * (floored >= 1) and at most one host timer expiry per floor (fired <= 1 +
+ * wall / floor). With the floor broken the run would take about as long as
+ * the first, and fired (= count) would exceed wall / floor (about count / 2).
+ * Sized by this machine's own speed, so it holds on any host.
  */
+static json_t *storm_run(struct vt_result *r, int64_t floor_us)
+{
+	char fl[48];
+	const char *args[] = { "--timer=exitless", "--workload=latency", "--vcpus=1",
+			       "--count=200", "--interval=100", fl, NULL };
+
+	snprintf(fl, sizeof(fl), "--timer-floor=%lld", (long long)floor_us);
+	assert_int_equal(vt_run(r, args), 0);
+	check_delivery(r->run, 1, 200, late_bound_ns(1) + 2 * floor_us * 1000);
+	return json_array_get(json_object_get(r->run, "per_vcpu"), 0);
+}
+
 static void test_storm_floor(void **s)
 {
-	int64_t delta_us = 4 * probe_exit_ns() / 1000, floor_us;
-	char iv[48], fl[48];
 	struct vt_result r;
-	json_t *j, *v;
-	int64_t wall_ns;
+	json_t *v;
+	int64_t floor_us, wall_ns;
 
 	(void)s;
 	require_kvm();
-	if (delta_us < 200)
-		delta_us = 200;
-	floor_us = 5 * delta_us;
-	snprintf(iv, sizeof(iv), "--interval=%lld", (long long)delta_us);
-	snprintf(fl, sizeof(fl), "--timer-floor=%lld", (long long)floor_us);
-	{
-		const char *args[] = { "--timer=exitless", "--workload=latency", "--vcpus=1",
-				       "--count=200", iv, fl, NULL };
-
-		assert_int_equal(vt_run(&r, args), 0);
-	}
-	j = r.run;
-	v = json_array_get(json_object_get(j, "per_vcpu"), 0);
-	wall_ns = (int64_t)(json_number_value(json_object_get(j, "wall_s")) * 1e9);
-	check_delivery(j, 1, 200, late_bound_ns(1) + floor_us * 1000);
-	assert_in_range(jint(v, "host.fired"), 1, 1 + wall_ns / (floor_us * 1000));
+	storm_run(&r, 0);
+	floor_us = (int64_t)(json_number_value(json_object_get(r.run, "wall_s")) * 1e6) / 200 * 2;
+	vt_free(&r);
+	if (floor_us < 1)
+		floor_us = 1;
+	v = storm_run(&r, floor_us);
+	wall_ns = (int64_t)(json_number_value(json_object_get(r.run, "wall_s")) * 1e9);
 	assert_in_range(jint(v, "host.floored"), 1, INT64_MAX);
-	print_message("  storm: delta %lld us, floor %lld us: %lld expiries (%lld floored) in %.2f s, housekeeping %.1f%% of wall\n",
-		      (long long)delta_us, (long long)floor_us, (long long)jint(v, "host.fired"),
+	assert_in_range(jint(v, "host.fired"), 1, 1 + wall_ns / (floor_us * 1000));
+	assert_int_equal(jint(r.run, "timer_floor_ns"), floor_us * 1000);
+	print_message("  storm: floor %lld us: %lld expiries (%lld floored) in %.2f s, housekeeping %.1f%% of wall\n",
+		      (long long)floor_us, (long long)jint(v, "host.fired"),
 		      (long long)jint(v, "host.floored"), wall_ns / 1e9,
-		      json_number_value(json_object_get(j, "housekeeping_cpu_pct")));
-	assert_int_equal(jint(j, "timer_floor_ns"), floor_us * 1000);
+		      json_number_value(json_object_get(r.run, "housekeeping_cpu_pct")));
 	vt_free(&r);
 }
 
