@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <cmocka.h>
 
 #include "timer/tsc.h"
@@ -70,19 +71,32 @@ static void test_mono(void **state)
  * from "boot" (0, 0) must not matter. 1 ms of TSC ahead is 1 ms of monotonic
  * time ahead, within 10% (two clock reads apart, on a loaded host).
  */
+/*
+ * The "now"-relative conversions, against our own reading of the clocks
+ * bracketing the call, with the same rate: whatever the calibration's error
+ * e, the two differ by at most e times the time elapsed around the call (plus
+ * 50 us of clock reads). Holds on a loaded or sanitized run, where a bound
+ * in absolute time would not.
+ */
 static void test_mono_now_relative(void **state)
 {
 	struct tsc_conv c = { .tsc0 = 0, .mono0 = 0 };
-	uint64_t t, m;
+	int64_t t0, tsc0, after, want, got;
 
 	c.host_khz = c.guest_khz = tsc_calibrate_khz(20);
 	assert_in_range(c.host_khz, 100000, 10000000);	/* 0.1 to 10 GHz */
-	t = rdtsc() + c.host_khz;			/* 1 ms ahead */
-	m = host_tsc_to_mono_now(&c, t) - now_ns();
-	assert_in_range(m, 900000, 1100000);
-	m = now_ns() + 1000000;
-	t = mono_to_host_tsc_now(&c, m) - rdtsc();
-	assert_in_range(t, c.host_khz * 9 / 10, c.host_khz * 11 / 10);
+	t0 = now_ns();
+	tsc0 = rdtsc();
+	got = host_tsc_to_mono_now(&c, tsc0 + c.host_khz);	/* 1 ms after tsc0 */
+	after = now_ns();
+	want = t0 + 1000000;
+	assert_in_range(llabs(got - want), 0, (after - t0) / 5 + 50000);
+	t0 = now_ns();
+	tsc0 = rdtsc();
+	got = mono_to_host_tsc_now(&c, t0 + 1000000) - tsc0;
+	after = now_ns();
+	want = c.host_khz;
+	assert_in_range(llabs(got - want), 0, ((after - t0) / 5 + 50000) * c.host_khz / 1000000);
 }
 
 static const uint64_t edges[] = {
