@@ -45,11 +45,17 @@ static bool run_due(struct cpu *c)
 /*
  * Programs the queue's head if it changed (or a re-program was forced), after
  * running whatever is due. Not while an expiry runs: its end reprograms once.
- * The loop ends: each pass either programs or removes at least one timer,
- * and a timer re-added by its handler lies in the future.
+ * The loop ends: each pass either programs or runs a due timer, and at most
+ * MAX_DUE_RUNS are run in one call (a timer that keeps re-adding itself
+ * within the due margin, such as a tick shorter than one exit, is then
+ * programmed like any other).
  */
+#define MAX_DUE_RUNS	16
+
 static void reprogram(struct cpu *c)
 {
+	int runs = 0;
+
 	if (c->in_expire)
 		return;
 	c->in_expire = true;
@@ -58,8 +64,10 @@ static void reprogram(struct cpu *c)
 
 		if (head == c->programmed && !c->force_program)
 			break;
-		if (run_due(c))
+		if (runs < MAX_DUE_RUNS && run_due(c)) {
+			runs++;
 			continue;
+		}
 		c->force_program = false;
 		clockevent_program(head, c->queue ? c->queue->slack : 0);
 		break;

@@ -27,7 +27,7 @@ static const char run_help[] =
 "  --interval=US         cyclic period / latency delta in microseconds (default 1000)\n"
 "  --lapic=MODE          tsc-deadline (default), oneshot, periodic\n"
 "  --wait=hlt|busy       how the latency workload waits (default hlt)\n"
-"  --tick=US             guest nohz tick period, 0 = none (default 4000)\n"
+"  --tick=US             guest nohz tick period, 0 = none, else >= 1000 (default 4000)\n"
 "  --mem=MIB             guest memory (default 128)\n"
 "  --timeout=SEC         stop the run after SEC seconds (exit 73); default: from\n"
 "                        count and interval, none with --kernel\n"
@@ -105,7 +105,16 @@ static int parse_run(int argc, char **argv, struct run_config *c)
 			r = parse_u64(name, optarg, 10, 10000000, &v);
 			c->interval_ns = v * 1000;
 			break;
-		case O_TICK: r = parse_u64(name, optarg, 0, 1000000, &v); c->tick_ns = v * 1000; break;
+		case O_TICK:
+			r = parse_u64(name, optarg, 0, 1000000, &v);
+			if (!r && v && v < 1000) {
+				/* HZ at most 1000, as Linux: faster ticks outrun an emulated handler */
+				vt_err("--%s=%s: a tick under 1000 us (HZ above 1000) can keep the guest busy ticking (0 turns it off)",
+				       name, optarg);
+				r = -1;
+			}
+			c->tick_ns = v * 1000;
+			break;
 		case O_MEM: r = parse_u64(name, optarg, 16, 1024, &v); c->mem_size = v << 20; break;
 		case O_TIMEOUT: r = parse_u64(name, optarg, 1, 86400, &v); c->timeout_s = v; break;
 		case O_JSON: c->json = optarg; break;
