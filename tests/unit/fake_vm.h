@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "machine/machine.h"
+#include "timer/timer.h"
+#include "util.h"
 #include "vtimer/abi.h"
 
 struct fake_vm {
@@ -39,6 +41,23 @@ static inline struct vm *fake_vm_new(int nr_vcpus, uint64_t mem_size)
 		f->vcpus[i].stats.fd = -1;
 	}
 	return &f->vm;
+}
+
+/*
+ * One vCPU's timer engine on a fake VM: delivery d, TSC offset, guest and
+ * host both at khz, conversions anchored now. No housekeeping thread.
+ */
+static inline void fake_engine_init(struct timer_engine *e, struct vcpu_timer *vt,
+				    struct vm *vm, enum timer_deliver d, int64_t offset,
+				    uint64_t khz)
+{
+	*e = (struct timer_engine){ .vm = vm, .host_khz = khz, .hk_cpu = -1, .vt = vt,
+				    .mode = { .deliver = d, .discover = DISCOVER_EXIT } };
+	*vt = (struct vcpu_timer){ .eng = e, .vcpu = &vm->vcpus[0], .heap_idx = -1,
+				   .tsc = { .offset = offset, .guest_khz = khz, .host_khz = khz,
+					    .tsc0 = rdtsc(), .mono0 = now_ns() } };
+	pthread_mutex_init(&vt->lock, NULL);
+	vm->timer = e;
 }
 
 static inline void fake_vm_free(struct vm *vm)

@@ -29,17 +29,8 @@ struct fx {
 
 static void fx_init(struct fx *f, int64_t offset)
 {
-	uint64_t khz = 2600000;
-
 	f->vm = fake_vm_new(1, 1 << 20);
-	f->e = (struct timer_engine){ .vm = f->vm, .host_khz = khz, .hk_cpu = -1,
-				      .mode = { .deliver = DELIVER_HOUSEKEEPING,
-						.discover = DISCOVER_EXIT } };
-	f->e.vt = &f->vt;
-	f->vt = (struct vcpu_timer){ .eng = &f->e, .vcpu = &f->vm->vcpus[0], .heap_idx = -1,
-				     .tsc = { .offset = offset, .guest_khz = khz, .host_khz = khz,
-					      .tsc0 = rdtsc(), .mono0 = now_ns() } };
-	pthread_mutex_init(&f->vt.lock, NULL);
+	fake_engine_init(&f->e, &f->vt, f->vm, DELIVER_HOUSEKEEPING, offset, 2600000);
 	f->e.hk = hk_create(&f->e);
 	assert_non_null(f->e.hk);
 }

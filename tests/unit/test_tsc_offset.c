@@ -88,16 +88,8 @@ static const struct tsc_source fake_src = {
 static void fx_init(struct fx *f, int64_t offset, bool pv)
 {
 	f->vm = fake_vm_new(1, 1 << 20);
-	f->e = (struct timer_engine){ .vm = f->vm, .host_khz = KHZ, .hk_cpu = -1,
-				      .tsc_src = &fake_src,
-				      .mode = { .deliver = DELIVER_HOUSEKEEPING,
-						.discover = DISCOVER_EXIT } };
-	f->e.vt = &f->vt;
-	f->vt = (struct vcpu_timer){ .eng = &f->e, .vcpu = &f->vm->vcpus[0], .heap_idx = -1,
-				     .tsc = { .offset = offset, .guest_khz = KHZ, .host_khz = KHZ,
-					      .tsc0 = rdtsc(), .mono0 = now_ns() } };
-	pthread_mutex_init(&f->vt.lock, NULL);
-	f->vm->timer = &f->e;
+	fake_engine_init(&f->e, &f->vt, f->vm, DELIVER_HOUSEKEEPING, offset, KHZ);
+	f->e.tsc_src = &fake_src;
 	f->e.hk = hk_create(&f->e);
 	assert_non_null(f->e.hk);
 	memset(&fake, 0, sizeof(fake));

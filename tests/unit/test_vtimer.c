@@ -23,18 +23,6 @@
 
 #define LVTT_DEADLINE	(2u << 17)
 
-static void vt_init(struct vcpu_timer *vt, struct timer_engine *e, struct vm *vm)
-{
-	uint64_t khz = 2600000;
-
-	*e = (struct timer_engine){ .vm = vm, .hk_cpu = -1, .vt = vt,
-				    .mode = { .deliver = DELIVER_VCPU } };
-	*vt = (struct vcpu_timer){ .eng = e, .vcpu = &vm->vcpus[0], .heap_idx = -1,
-				   .tsc = { .guest_khz = khz, .host_khz = khz,
-					    .tsc0 = rdtsc(), .mono0 = now_ns() } };
-	pthread_mutex_init(&vt->lock, NULL);
-	vm->timer = e;
-}
 
 static void test_inject_error_counted(void **state)
 {
@@ -42,7 +30,7 @@ static void test_inject_error_counted(void **state)
 	struct timer_engine e;
 	struct vcpu_timer vt;
 
-	vt_init(&vt, &e, vm);
+	fake_engine_init(&e, &vt, vm, DELIVER_VCPU, 0, 2600000);
 	vt.lvtt = LVTT_DEADLINE | 0xec;
 	vt.lvtt_known = true;
 	vt.deadline = 1;
@@ -62,7 +50,7 @@ static void test_settime_failure_stops(void **state)
 	struct timer_engine e;
 	struct vcpu_timer vt;
 
-	vt_init(&vt, &e, vm);
+	fake_engine_init(&e, &vt, vm, DELIVER_VCPU, 0, 2600000);
 	vt.ptimer_ok = true;
 	vt.ptimer = (timer_t)(intptr_t)0x7654321;	/* no such timer: EINVAL */
 	vt_arm(&vt, host_to_guest_tsc(&vt.tsc, rdtsc()) + 1000000);
@@ -104,7 +92,7 @@ static void test_pv_page_overlap_refused(void **state)
 	struct vcpu_timer vt[2];
 	struct vtimer_pv_page *pg = (struct vtimer_pv_page *)((uint8_t *)vm->mem + 0x10000);
 
-	vt_init(&vt[0], &e, vm);
+	fake_engine_init(&e, &vt[0], vm, DELIVER_VCPU, 0, 2600000);
 	vt[1] = vt[0];
 	vt[1].vcpu = &vm->vcpus[1];
 	pthread_mutex_init(&vt[1].lock, NULL);
@@ -157,7 +145,7 @@ static void test_storm_floor(void **state)
 	struct vcpu_timer vt;
 	uint64_t now, fire;
 
-	vt_init(&vt, &e, vm);
+	fake_engine_init(&e, &vt, vm, DELIVER_VCPU, 0, 2600000);
 	e.floor_cycles = 1000000;
 	vt.lvtt = LVTT_DEADLINE | (1u << 16) | 0xec;	/* masked: expiries inject nothing */
 	vt.lvtt_known = true;
