@@ -56,13 +56,14 @@ void clockevent_init(void)
 	}
 }
 
+static uint64_t pv_window;	/* boot->pv_window_ns in TSC cycles */
+
 /*
  * The due margin (kernel/timer.c, run_due): the cheapest of four no-op exits
  * to the VMM, measured here at boot. A deadline nearer than one exit is
  * waited out instead of programmed. Capped at 100 us of TSC, so a host
  * stall that spoils all four samples cannot make the CPU spin for long.
  */
-static uint64_t pv_window;	/* boot->pv_window_ns in TSC cycles */
 
 void clockevent_calibrate(void)
 {

@@ -58,7 +58,6 @@ struct cpu {
 	uint32_t pv_features;
 	uint64_t pv_prev;		/* last nonzero deadline stored in pending */
 	uint64_t due_margin;		/* TSC cycles: nearer deadlines are waited out */
-	bool hostile;			/* hostile workload: interrupts are not judged */
 	uint64_t gdt[7];
 	struct tss tss;
 	uint8_t kstack[8192] __attribute__((aligned(16)));

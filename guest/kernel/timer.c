@@ -142,10 +142,7 @@ void timer_interrupt(void)
 	struct cpu *c = this_cpu();
 	uint64_t now = rdtsc();
 
-	if (c->hostile)
-		c->res->c.hostile_irqs++;	/* the guest scrambled its timer: apart */
-	else
-		c->res->c.interrupts++;
+	c->res->c.interrupts++;
 	/*
 	 * One stale interrupt is owed per replaced deadline that had passed (a
 	 * count, not a flag: two can be in flight; tests/models/lazy.pml
@@ -153,10 +150,6 @@ void timer_interrupt(void)
 	 */
 	if (c->lapic_mode == VTIMER_LAPIC_PERIODIC) {
 		/* the periodic tick: nothing is programmed per deadline */
-	} else if (c->hostile) {
-		/* the guest scrambled its own timer: nothing to judge */
-		if (c->programmed && now >= c->programmed)
-			c->programmed = 0;
 	} else if (c->programmed && now >= c->programmed) {
 		c->programmed = 0;	/* a fired deadline is disarmed (SDM 11.5.4.1) */
 	} else if (c->stale) {
