@@ -80,31 +80,43 @@ struct vtimer_boot {
 					 * exit: scan period + margin (0 = no scan) */
 };
 
-/* Guest-side counters; host reads them after the run (or on timeout). */
+/*
+ * Guest-side counters; host reads them after the run (or on timeout). One
+ * line per counter: X(field, JSON name). The struct, the host's totals and
+ * its JSON are all generated from this list, so a new counter is one line
+ * here (plus the ABI version bump). All are uint64_t.
+ */
+#define VTIMER_COUNTERS(X) \
+	X(deadlines, "deadlines")	/* deadlines programmed into the clockevent */ \
+	X(msr_writes, "msr_writes")	/* TSC-deadline MSR writes issued */ \
+	X(other_msr_writes, "other_msr_writes") /* EOI, ICR, LVTT, TMICT, ... */ \
+	X(pv_writes, "pv_writes")	/* deadlines handed over without an exit */ \
+	X(interrupts, "interrupts")	/* LAPIC timer interrupts received */ \
+	X(early, "early")		/* interrupts before the programmed deadline */ \
+	/* stale: interrupts of a deadline that had already passed when it was \
+	 * reprogrammed: legitimate, not early (the IRR held them while IF=0) */ \
+	X(stale, "stale") \
+	X(lost, "lost")			/* expected events never delivered */ \
+	X(events, "events")		/* workload timer events completed */ \
+	X(spurious, "other_interrupts")	/* other (unexpected) interrupts */ \
+	X(expired_sleeps, "expired_sleeps") /* sleeps whose deadline had already passed */ \
+	/* unexpected: timer interrupts with nothing programmed and none owed \
+	 * (a second one for one deadline) */ \
+	X(unexpected, "unexpected") \
+	/* due_at_program: deadlines due (or nearer than due_margin) when they \
+	 * were to be programmed: the guest ran the expiry itself, nothing written */ \
+	X(due_at_program, "due_at_program") \
+	/* far_exits: PV, TSC-deadline writes for deadlines more than \
+	 * pv_window_ns ahead (a protocol bug) */ \
+	X(far_exits, "far_exits") \
+	X(hostile_writes, "hostile_writes") /* hostile workload: adversarial writes tried */ \
+	X(hostile_gp, "hostile_gp")	/* ... and the #GPs they took */ \
+	X(hostile_irqs, "hostile_irqs")	/* ... and the timer interrupts meanwhile */
+
 struct vtimer_counters {
-	uint64_t deadlines;		/* deadlines programmed into the clockevent */
-	uint64_t msr_writes;		/* TSC-deadline MSR writes issued */
-	uint64_t other_msr_writes;	/* EOI, ICR, LVTT, TMICT, ... */
-	uint64_t pv_writes;		/* deadlines handed over without an exit */
-	uint64_t interrupts;		/* LAPIC timer interrupts received */
-	uint64_t early;			/* interrupts before the programmed deadline */
-	uint64_t stale;			/* interrupts of a deadline that had already
-					 * passed when it was reprogrammed: legitimate,
-					 * not early (the IRR held them while IF=0) */
-	uint64_t lost;			/* expected events never delivered */
-	uint64_t events;		/* workload timer events completed */
-	uint64_t spurious;		/* other (unexpected) interrupts */
-	uint64_t expired_sleeps;	/* sleeps whose deadline had already passed */
-	uint64_t unexpected;		/* timer interrupts with nothing programmed and
-					 * none owed (a second one for one deadline) */
-	uint64_t due_at_program;	/* deadlines due (or nearer than due_margin)
-					 * when they were to be programmed: the guest
-					 * ran the expiry itself, nothing was written */
-	uint64_t far_exits;		/* PV: TSC-deadline writes for deadlines more
-					 * than pv_window_ns ahead (a protocol bug) */
-	uint64_t hostile_writes;	/* hostile workload: adversarial writes tried */
-	uint64_t hostile_gp;		/* ... and the #GPs they took */
-	uint64_t hostile_irqs;		/* ... and the timer interrupts meanwhile */
+#define VTIMER_COUNTER_FIELD(f, name) uint64_t f;
+	VTIMER_COUNTERS(VTIMER_COUNTER_FIELD)
+#undef VTIMER_COUNTER_FIELD
 };
 
 enum vtimer_result_state {

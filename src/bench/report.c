@@ -162,24 +162,14 @@ static void report_host(const struct run_report *r, FILE *f)
 
 static json_t *counters_json(const struct vtimer_counters *c)
 {
-	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
-			 "deadlines", (json_int_t)c->deadlines,
-			 "msr_writes", (json_int_t)c->msr_writes,
-			 "other_msr_writes", (json_int_t)c->other_msr_writes,
-			 "pv_writes", (json_int_t)c->pv_writes,
-			 "interrupts", (json_int_t)c->interrupts,
-			 "early", (json_int_t)c->early,
-			 "stale", (json_int_t)c->stale,
-			 "lost", (json_int_t)c->lost,
-			 "events", (json_int_t)c->events,
-			 "other_interrupts", (json_int_t)c->spurious,
-			 "expired_sleeps", (json_int_t)c->expired_sleeps,
-			 "unexpected", (json_int_t)c->unexpected,
-			 "due_at_program", (json_int_t)c->due_at_program,
-			 "far_exits", (json_int_t)c->far_exits,
-			 "hostile_writes", (json_int_t)c->hostile_writes,
-			 "hostile_gp", (json_int_t)c->hostile_gp,
-			 "hostile_irqs", (json_int_t)c->hostile_irqs);
+	json_t *o = json_object();
+
+#define COUNTER_JSON(f, name) json_object_set_new(o, name, json_integer((json_int_t)c->f));
+	if (o) {
+		VTIMER_COUNTERS(COUNTER_JSON)
+	}
+#undef COUNTER_JSON
+	return o;
 }
 
 static json_t *host_json(const struct timer_stats *h)
