@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#define VTIMER_ABI_VERSION	2
+#define VTIMER_ABI_VERSION	3
 
 /* Fixed guest-physical layout of the vtimer guest (own image, not multiboot). */
 #define VTIMER_GPA_PML4		0x1000ULL
@@ -111,7 +111,19 @@ struct vtimer_boot {
 	X(far_exits, "far_exits") \
 	X(hostile_writes, "hostile_writes") /* hostile workload: adversarial writes tried */ \
 	X(hostile_gp, "hostile_gp")	/* ... and the #GPs they took */ \
-	X(hostile_irqs, "hostile_irqs")	/* ... and the timer interrupts meanwhile */
+	X(hostile_irqs, "hostile_irqs")	/* ... and the timer interrupts meanwhile */ \
+	X(transactions, "transactions")	/* rr: request/response round trips completed */ \
+	X(work_units, "work_units")	/* throughput: CPL3 work units completed */ \
+	/* Exit-causing operations (they exit on VMX/SVM without APICv), counted \
+	 * inside the measured window only (boot, ucalls, console excluded). */ \
+	X(op_wrmsr_deadline, "op_wrmsr_deadline") /* wrmsr IA32_TSC_DEADLINE */ \
+	X(op_wrmsr_eoi, "op_wrmsr_eoi")	/* wrmsr x2APIC EOI (0x80b) */ \
+	X(op_wrmsr_icr, "op_wrmsr_icr")	/* wrmsr x2APIC ICR (0x830): IPIs */ \
+	X(op_wrmsr_other, "op_wrmsr_other") /* any other wrmsr (LVTT, TMICT, PV MSRs) */ \
+	X(op_hlt, "op_hlt")		/* hlt */ \
+	X(op_pio, "op_pio")		/* in/out */ \
+	X(op_user, "op_user")		/* of the above, those the VMM handles in user space */ \
+	X(pv_eoi, "pv_eoi")		/* EOIs elided by KVM PV EOI (no EOI write) */
 
 struct vtimer_counters {
 #define VTIMER_COUNTER_FIELD(f, name) uint64_t f;
