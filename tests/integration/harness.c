@@ -248,3 +248,11 @@ void check_delivery(json_t *run, int vcpus, int count, int64_t late_ns)
 	assert_int_equal(jint(run, "guest.early"), 0);
 	assert_int_equal(jint(run, "guest.unexpected"), 0);
 }
+
+void harness_filter(void)
+{
+	const char *f = getenv("VTIMER_TEST_FILTER");
+
+	if (f && *f)
+		cmocka_set_test_filter(f);
+}

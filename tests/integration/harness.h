@@ -20,6 +20,8 @@ int vt_run(struct vt_result *r, const char *const *args);
 void vt_free(struct vt_result *r);
 int64_t jint(json_t *obj, const char *path);	/* "guest.interrupts", -1 if absent */
 int have_kvm(void);
+/* VTIMER_TEST_FILTER=glob runs only the matching tests (cmocka's filter). */
+void harness_filter(void);
 /* The lateness bound for a run of this many vCPUs on this machine (harness.c). */
 int64_t late_bound_ns(int vcpus);
 /* cmocka asserts: every vCPU delivered count events, none lost, early or

@@ -304,5 +304,6 @@ int main(void)
 		cmocka_unit_test(test_lvtt_masked),
 	};
 
+	harness_filter();
 	return cmocka_run_group_tests_name("guest integration", tests, NULL, NULL);
 }

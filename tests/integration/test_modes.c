@@ -356,5 +356,6 @@ int main(void)
 		cmocka_unit_test(test_latency_4),
 	};
 
+	harness_filter();
 	return cmocka_run_group_tests_name("timer modes", tests, NULL, NULL);
 }
