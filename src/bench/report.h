@@ -62,6 +62,10 @@ struct run_report {
 	bool engine;			/* the VMM's timer engine ran (deliver != kernel) */
 	uint64_t look_ns;		/* look-ahead in force */
 	int hk_cpu;			/* housekeeping CPU, -1 = unpinned */
+	/* Workload rates over the guest's measured window (tsc_start..tsc_end of
+	 * the vCPUs that did the work), 0 when the workload has none. */
+	double transactions_per_s;	/* rr */
+	double work_units_per_s;	/* throughput */
 };
 
 const char *workload_name(enum vtimer_workload w);
