@@ -13,7 +13,8 @@
  *     with the smallest count (a timer storm KVM must floor);
  *   - the boot record (the guest runs on its own copy, kernel/main.c), its
  *     result record and its ucall slot.
- * Then it puts everything back. Attempts and #GPs are counted in the result
+ * Each group is one bit of the boot record's `attacks` (--attack), so that
+ * every case can be tried alone. Then it puts everything back. Attempts and #GPs are counted in the result
  * record; interrupts from the attack to the end of a grace sleep are not
  * judged early or unexpected (the guest itself scrambled what it
  * programmed): hostile(0) moves them to hostile_irqs. The workload then runs
@@ -140,15 +141,16 @@ static void barrier(void)
 	}
 }
 
+/* Each CPU's counters as the attack began (hostile() below). */
+static struct vtimer_counters before[VTIMER_MAX_VCPUS];
+
 /*
  * Returns the #GPs taken, or -1 if they differ from what the host's rules
  * fix exactly: with the PV interface offered, the 7 refused enable values
  * and another vCPU's page (8); without it, every write of the enable MSR
- * (7 + 100 + 1 = 108). With one vCPU there is no other page to name.
+ * (7 + 100 + 1 = 108). With one vCPU there is no other page to name. Only
+ * the enable attack takes #GPs.
  */
-/* Each CPU's counters as the attack began (hostile() below). */
-static struct vtimer_counters before[VTIMER_MAX_VCPUS];
-
 long hostile(long on)
 {
 	struct cpu *c = this_cpu();
@@ -156,7 +158,9 @@ long hostile(long on)
 	uint64_t own = pv_page_gpa(c->id);
 	uint64_t other = pv_page_gpa((c->id + 1) % boot->nr_cpus);
 	bool had_pv = c->pv != NULL, ok;
-	uint64_t want = (pv_offered() ? 7 : 107) + (boot->nr_cpus > 1);
+	uint32_t a = boot->attacks;
+	uint64_t want = a & VTIMER_ATTACK_ENABLE ?
+			(pv_offered() ? 7 : 107) + (boot->nr_cpus > 1) : 0;
 
 	if (!on) {
 		/*
@@ -176,12 +180,16 @@ long hostile(long on)
 		return 0;
 	}
 	before[c->id] = c->res->c;
-	deadline_attack(c);
-	if (c->pv)
+	if (a & VTIMER_ATTACK_DEADLINE)
+		deadline_attack(c);
+	if ((a & VTIMER_ATTACK_PAGE) && c->pv)
 		page_attack(c, c->pv);
-	enable_attack(c, msr, own);
-	lvtt_attack(c);
-	record_attack(c);
+	if (a & VTIMER_ATTACK_ENABLE)
+		enable_attack(c, msr, own);
+	if (a & VTIMER_ATTACK_LVTT)
+		lvtt_attack(c);
+	if (a & VTIMER_ATTACK_RECORDS)
+		record_attack(c);
 
 	/* Put things back: no timer armed, the page re-enabled, LVTT as booted. */
 	c->pv = NULL;
@@ -193,7 +201,7 @@ long hostile(long on)
 	clockevent_set_mode(c->lapic_mode);
 	/* Every page is enabled again: naming another vCPU's must #GP. */
 	barrier();
-	if (boot->nr_cpus > 1)
+	if (boot->nr_cpus > 1 && (a & VTIMER_ATTACK_ENABLE))
 		attempt(c, msr, other | VTIMER_PV_ENABLE);
 	barrier();
 	return ok && c->res->c.hostile_gp == want ? (long)want : -1;

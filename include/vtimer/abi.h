@@ -42,6 +42,19 @@ enum vtimer_workload {
 	VTIMER_WL_CRASH,	/* the BSP triple-faults (the host must exit 71) */
 };
 
+/*
+ * The hostile workload's attacks (guest/kernel/hostile.c), one bit each in
+ * the boot record's `attacks`.
+ */
+enum vtimer_attack {
+	VTIMER_ATTACK_DEADLINE = 1 << 0,	/* TSC-deadline MSR: 0, past, now, ~0, 2^63+-1 */
+	VTIMER_ATTACK_PAGE = 1 << 1,		/* every PV page field, torn; `pending` = ~0 */
+	VTIMER_ATTACK_ENABLE = 1 << 2,		/* PV enable MSR: bad GPAs, storm, others' pages */
+	VTIMER_ATTACK_LVTT = 1 << 3,		/* LVTT mode/mask/vector flips, TMICT storm */
+	VTIMER_ATTACK_RECORDS = 1 << 4,		/* boot record, result record, ucall slot */
+	VTIMER_ATTACK_ALL = (1 << 5) - 1,
+};
+
 /* How the guest clockevent drives the LAPIC timer (LVTT mode). */
 enum vtimer_lapic_mode {
 	VTIMER_LAPIC_DEADLINE = 0,	/* TSC-deadline MSR */
@@ -78,6 +91,8 @@ struct vtimer_boot {
 	uint64_t samples_per_cpu;
 	uint64_t pv_window_ns;		/* a deadline this far ahead never needs an
 					 * exit: scan period + margin (0 = no scan) */
+	uint32_t attacks;		/* hostile workload: enum vtimer_attack bits */
+	uint32_t reserved0;
 };
 
 /*

@@ -24,6 +24,7 @@ struct run_config {
 	uint64_t tick_ns;
 	enum vtimer_lapic_mode lapic;
 	enum vtimer_wait wait;
+	uint32_t attacks;		/* --attack: enum vtimer_attack bits, 0 = all */
 	uint64_t mem_size;
 	unsigned int timeout_s;		/* 0 = derived from count and interval */
 	const char *guest;

@@ -53,6 +53,7 @@ int boot_layout(struct vm *vm, const struct run_config *cfg, struct vtimer_boot 
 		.workload = cfg->workload, .lapic_mode = cfg->lapic, .wait = cfg->wait,
 		.count = cfg->count, .interval_ns = cfg->interval_ns, .tick_ns = cfg->tick_ns,
 		.results_gpa = res, .samples_gpa = smp, .samples_per_cpu = per,
+		.attacks = cfg->attacks ? cfg->attacks : VTIMER_ATTACK_ALL,
 		.pv_window_ns = cfg->mode.discover == DISCOVER_SCAN ?
 				cfg->mode.scan_ns + VTIMER_PV_SCAN_MARGIN_NS : 0,
 	};

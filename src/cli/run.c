@@ -22,6 +22,8 @@ static const char run_help[] =
 "                        (auto: when there is housekeeping and a CPU to spare)\n"
 "  --workload=NAME       cyclic (default), latency, masked, switch, abi, hostile,\n"
 "                        crash (the BSP triple-faults: the run exits 71)\n"
+"  --attack=A,B,...      hostile workload: deadline, page, enable, lvtt, records,\n"
+"                        all (default all; docs/security.md)\n"
 "  --vcpus=N             1..64 (default 1)\n"
 "  --count=N             timer events per vCPU (default 1000)\n"
 "  --interval=US         cyclic period / latency delta in microseconds (default 1000)\n"
@@ -43,7 +45,7 @@ static const char run_help[] =
 
 enum { O_TIMER = 256, O_PROGRAM, O_DISCOVER, O_DELIVER, O_WORKLOAD, O_VCPUS, O_COUNT,
        O_INTERVAL, O_LAPIC, O_WAIT, O_TICK, O_MEM, O_TIMEOUT, O_JSON, O_CONSOLE, O_GUEST,
-       O_KERNEL, O_APPEND, O_HKCPU, O_PIN, O_FLOOR, O_HELP };
+       O_KERNEL, O_APPEND, O_HKCPU, O_PIN, O_FLOOR, O_ATTACK, O_HELP };
 
 static const struct option run_opts[] = {
 	{ "timer", 1, 0, O_TIMER }, { "program", 1, 0, O_PROGRAM },
@@ -54,7 +56,7 @@ static const struct option run_opts[] = {
 	{ "timeout", 1, 0, O_TIMEOUT }, { "json", 1, 0, O_JSON }, { "console", 1, 0, O_CONSOLE },
 	{ "guest", 1, 0, O_GUEST }, { "kernel", 1, 0, O_KERNEL }, { "append", 1, 0, O_APPEND },
 	{ "housekeeping-cpu", 1, 0, O_HKCPU }, { "pin", 1, 0, O_PIN },
-	{ "timer-floor", 1, 0, O_FLOOR },
+	{ "timer-floor", 1, 0, O_FLOOR }, { "attack", 1, 0, O_ATTACK },
 	{ "verbose", 0, 0, 'v' }, { "help", 0, 0, O_HELP }, { 0 },
 };
 
@@ -67,6 +69,37 @@ static int pick(const char *opt, const char *val, const char *const *names, int 
 		}
 	vt_err("bad --%s=%s", opt, val);
 	return -1;
+}
+
+/* --attack=deadline,page,...: enum vtimer_attack bits, "all" for every one. */
+static int parse_attacks(const char *opt, const char *val, uint32_t *out)
+{
+	static const char *const names[] = { "deadline", "page", "enable", "lvtt", "records" };
+	const char *p = val;
+
+	*out = 0;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		uint32_t bit = 0;
+
+		if (n == 3 && !strncmp(p, "all", 3))
+			bit = VTIMER_ATTACK_ALL;
+		for (unsigned int i = 0; i < ARRAY_SIZE(names); i++)
+			if (strlen(names[i]) == n && !strncmp(p, names[i], n))
+				bit = 1u << i;
+		if (!bit) {
+			vt_err("bad --%s=%s: '%.*s' is not one of deadline, page, enable, lvtt, records, all",
+			       opt, val, (int)n, p);
+			return -1;
+		}
+		*out |= bit;
+		p += n + (p[n] == ',');
+	}
+	if (!*out) {
+		vt_err("bad --%s=%s: no attack named", opt, val);
+		return -1;
+	}
+	return 0;
 }
 
 static int parse_run(int argc, char **argv, struct run_config *c)
@@ -126,6 +159,7 @@ static int parse_run(int argc, char **argv, struct run_config *c)
 			r = parse_u64(name, optarg, 0, 1000000, &v);
 			c->timer_floor_ns = v * 1000;
 			break;
+		case O_ATTACK: r = parse_attacks(name, optarg, &c->attacks); break;
 		case O_HKCPU:
 			r = parse_u64(name, optarg, 0, sysconf(_SC_NPROCESSORS_ONLN) - 1, &v);
 			c->hk_cpu = v;
@@ -151,6 +185,10 @@ static int parse_run(int argc, char **argv, struct run_config *c)
 	}
 	if (optind < argc) {
 		vt_err("unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
+	if (c->attacks && (c->kernel || c->workload != VTIMER_WL_HOSTILE)) {
+		vt_err("--attack is for --workload=hostile");
 		return -1;
 	}
 	if (timer_mode_check(&c->mode) < 0)

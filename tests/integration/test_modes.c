@@ -315,6 +315,53 @@ static void test_storm_floor(void **s)
 	vt_free(&r);
 }
 
+/*
+ * The issue's hostile cases one by one, under every preset, each within an
+ * explicit --timeout (the harness kills a VMM that outlives it: r.killed):
+ *   records   the guest rewrites its boot record with garbage (results_gpa,
+ *             samples_gpa, samples_per_cpu, nr_cpus ...) and leaves it so:
+ *             the host reads the results through its own copy, status 0;
+ *   deadline  TSC-deadline MSR writes of 0, past, now, ~0 and 2^63 +- 1;
+ *   page      every PV page field torn and flipped, `pending` = ~0 (presets
+ *             with a page).
+ * Each then runs its cyclic stretch: every timer delivered, none early or
+ * unexpected. The attempts are fixed per vCPU and none takes a #GP.
+ */
+static void attack(const char *which, int writes_pv, int writes_nopv)
+{
+	char a[48];
+
+	snprintf(a, sizeof(a), "--attack=%s", which);
+	for (size_t i = 0; i < NR_PRESETS; i++) {
+		const char *args[] = { "--workload=hostile", "--vcpus=2", "--count=30",
+				       "--interval=1000", "--timeout=60", a, NULL, NULL };
+		char t[48];
+		struct vt_result r;
+		bool pv = strcmp(presets[i], "kvm") && strcmp(presets[i], "exitless");
+		json_t *per;
+
+		snprintf(t, sizeof(t), "--timer=%s", presets[i]);
+		args[6] = t;
+		vt_run(&r, args);
+		assert_false(r.killed);
+		if (r.status != 0)
+			fail_msg("%s %s: status %d", t, a, r.status);
+		check_delivery(r.run, 2, 30, late_bound_ns(2));
+		per = json_object_get(r.run, "per_vcpu");
+		for (int v = 0; v < 2; v++) {
+			json_t *c = json_array_get(per, v);
+
+			assert_int_equal(jint(c, "guest.hostile_writes"), pv ? writes_pv : writes_nopv);
+			assert_int_equal(jint(c, "guest.hostile_gp"), 0);
+		}
+		vt_free(&r);
+	}
+}
+
+static void test_attack_boot_record(void **s) { (void)s; require_kvm(); attack("records", 3, 3); }
+static void test_attack_deadline_never(void **s) { (void)s; require_kvm(); attack("deadline", 10, 10); }
+static void test_attack_pending_never(void **s) { (void)s; require_kvm(); attack("page", 98, 0); }
+
 /* A triple fault ends the run with 71 and one line, well within --timeout. */
 static void test_crash(void **s)
 {
@@ -342,6 +389,9 @@ int main(void)
 		cmocka_unit_test(test_exits_lazy_later),
 		cmocka_unit_test(test_exits_pv_window),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_attack_boot_record),
+		cmocka_unit_test(test_attack_deadline_never),
+		cmocka_unit_test(test_attack_pending_never),
 		cmocka_unit_test(test_crash),
 		cmocka_unit_test(test_overcommit),
 		cmocka_unit_test(test_storm_floor),
