@@ -220,12 +220,16 @@ static void test_bad_flags(void **s)
 		   *a3[] = { "--vcpus=65", NULL }, *a4[] = { "--timer=nope", NULL },
 		   *a5[] = { "--count=-3", NULL }, *a6[] = { "--workload=redis", NULL },
 		   *a7[] = { "--timer=kvm", "--program=pv", NULL }, *a8[] = { "stray", NULL },
-		   *a9[] = { "--discover=scan:0", NULL }, *a10[] = { "--tick=5", NULL };
+		   *a9[] = { "--discover=scan:0", NULL }, *a10[] = { "--tick=5", NULL },
+		   *a11[] = { "--workload=hostile", "--attack=page,nope", NULL },
+		   *a12[] = { "--workload=hostile", "--attack=", NULL },
+		   *a13[] = { "--attack=page", NULL };
 
 	(void)s;
 	expect_error(a1); expect_error(a2); expect_error(a3); expect_error(a4);
 	expect_error(a5); expect_error(a6); expect_error(a7); expect_error(a8);
-	expect_error(a9); expect_error(a10);
+	expect_error(a9); expect_error(a10); expect_error(a11); expect_error(a12);
+	expect_error(a13);
 }
 
 static void test_bad_images(void **s)
