@@ -64,32 +64,80 @@ uint64_t stat_total(const struct run_report *r, const char *name)
 
 static void report_host(const struct run_report *r, FILE *f);
 
+/* " cpu=+a,-b" when --cpu changed anything, else "". */
+static const char *cpu_note(const struct run_config *c, char *buf, size_t len)
+{
+	char flags[256];
+
+	cpu_flags_format(&c->cpu, flags, sizeof(flags));
+	snprintf(buf, len, "%s%s", flags[0] ? " cpu=" : "", flags);
+	return buf;
+}
+
+/* What the kernel printed in kvm-unit-tests' shape (kout.h), if it did. */
+static void report_kout(const struct kout_result *k, uint64_t tsc_khz, FILE *f)
+{
+	const struct kout_summary *s = &k->summary;
+
+	if (k->lat.n || k->dropped)
+		fprintf(f, "kernel latency: %llu lines (TSC cycles at %llu kHz, as ns): min %lld avg %.0f p50 %lld p99 %lld max %lld ns, early %llu, dropped %llu\n",
+			(unsigned long long)k->lat.n, (unsigned long long)tsc_khz,
+			(long long)k->lat.min, k->lat.avg, (long long)k->lat.p50,
+			(long long)k->lat.p99, (long long)k->lat.max,
+			(unsigned long long)k->early, (unsigned long long)k->dropped);
+	if (s->seen)
+		fprintf(f, "kernel summary: %u tests, %u unexpected failures, %u expected failures, %u skipped\n",
+			s->tests, s->failures, s->xfailures, s->skipped);
+}
+
+static json_t *kout_json(const struct kout_result *k)
+{
+	const struct kout_summary *s = &k->summary;
+	json_t *o = json_object();
+
+	if (k->lat.n || k->dropped)
+		json_object_set_new(o, "latency", json_pack("{s:I,s:I,s:f,s:I,s:I,s:I,s:I,s:I}",
+			"n", (json_int_t)k->lat.n, "min_ns", (json_int_t)k->lat.min,
+			"avg_ns", k->lat.avg, "p50_ns", (json_int_t)k->lat.p50,
+			"p99_ns", (json_int_t)k->lat.p99, "max_ns", (json_int_t)k->lat.max,
+			"early", (json_int_t)k->early, "dropped", (json_int_t)k->dropped));
+	if (s->seen)
+		json_object_set_new(o, "summary", json_pack("{s:I,s:I,s:I,s:I}",
+			"tests", (json_int_t)s->tests, "failures", (json_int_t)s->failures,
+			"expected_failures", (json_int_t)s->xfailures,
+			"skipped", (json_int_t)s->skipped));
+	return o;
+}
+
 /* A multiboot kernel: no guest counters, only what the host saw. */
 static void report_kernel_table(const struct run_report *r, FILE *f)
 {
 	const struct run_config *c = &r->cfg;
 
-	fprintf(f, "timer=%s (program=%s discover=%s deliver=%s) kernel=%s vcpus=%d\n",
+	char cpu[272];
+
+	fprintf(f, "timer=%s (program=%s discover=%s deliver=%s) kernel=%s vcpus=%d%s\n",
 		c->mode.preset, timer_program_name(c->mode.program),
 		timer_discover_name(c->mode.discover), timer_deliver_name(c->mode.deliver),
-		c->kernel, c->vcpus);
+		c->kernel, c->vcpus, cpu_note(c, cpu, sizeof(cpu)));
+	report_kout(&r->kout, r->tsc_khz, f);
 	report_host(r, f);
 }
 
 void report_table(const struct run_report *r, FILE *f)
 {
 	const struct run_config *c = &r->cfg;
-	char name[16];
+	char name[16], cpu[272];
 
 	if (c->kernel) {
 		report_kernel_table(r, f);
 		return;
 	}
-	fprintf(f, "timer=%s (program=%s discover=%s deliver=%s) workload=%s lapic=%s vcpus=%d count=%u interval=%lluus\n",
+	fprintf(f, "timer=%s (program=%s discover=%s deliver=%s) workload=%s lapic=%s vcpus=%d count=%u interval=%lluus%s\n",
 		c->mode.preset, timer_program_name(c->mode.program),
 		timer_discover_name(c->mode.discover), timer_deliver_name(c->mode.deliver),
 		workload_name(c->workload), lapic_mode_name(c->lapic), c->vcpus, c->count,
-		(unsigned long long)c->interval_ns / 1000);
+		(unsigned long long)c->interval_ns / 1000, cpu_note(c, cpu, sizeof(cpu)));
 	fprintf(f, "%-6s %9s %9s %9s %6s %5s %9s %9s %9s %9s %9s\n", "vcpu", "deadlines",
 		"msr_wr", "irqs", "early", "lost", "uexits", "min_ns", "p50_ns", "p99_ns",
 		"max_ns");
@@ -238,6 +286,7 @@ static json_t *run_json(const struct run_report *r)
 	if (c->kernel) {
 		json_object_set_new(run, "workload", json_string("kernel"));
 		json_object_set_new(run, "kernel", json_string(c->kernel));
+		json_object_set_new(run, "kernel_output", kout_json(&r->kout));
 		json_object_set_new(run, "vcpus", json_integer(c->vcpus));
 	} else {
 		json_object_set_new(run, "workload", json_string(workload_name(c->workload)));
@@ -249,6 +298,12 @@ static json_t *run_json(const struct run_report *r)
 		if (c->workload == VTIMER_WL_HOSTILE)	/* enum vtimer_attack bits */
 			json_object_set_new(run, "attacks",
 					    json_integer(c->attacks ? c->attacks : VTIMER_ATTACK_ALL));
+	}
+	{
+		char cpu[256];
+
+		cpu_flags_format(&c->cpu, cpu, sizeof(cpu));
+		json_object_set_new(run, "cpu", json_string(cpu));
 	}
 	json_object_set_new(run, "tsc_khz", json_integer(r->tsc_khz));
 	json_object_set_new(run, "status", json_integer(r->status));

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 
+#include "kout.h"
 #include "stats.h"
 #include "../machine/machine.h"
 #include "../timer/timer.h"
@@ -34,6 +35,7 @@ struct run_config {
 	const char *append;
 	int hk_cpu;			/* --housekeeping-cpu, -1 = unpinned */
 	int pin;			/* --pin: 1 on, 0 off, -1 auto (housekeeping + a free CPU) */
+	struct cpu_flags cpu;		/* --cpu */
 };
 
 struct vcpu_report {
@@ -67,6 +69,7 @@ struct run_report {
 	 * the vCPUs that did the work), 0 when the workload has none. */
 	double transactions_per_s;	/* rr */
 	double work_units_per_s;	/* throughput */
+	struct kout_result kout;	/* --kernel: its "latency:" and "SUMMARY:" lines */
 };
 
 const char *workload_name(enum vtimer_workload w);

@@ -69,13 +69,14 @@ static unsigned int default_timeout(const struct run_config *cfg)
 
 int run_once(const struct run_config *cfg, struct run_report *r)
 {
-	struct vm_config vc = { cfg->vcpus, cfg->mem_size, NULL, 0 };
+	struct vm_config vc = { cfg->vcpus, cfg->mem_size, NULL, 0, cfg->cpu };
 	int hk_cpu = placement(cfg, &vc.pin_cpus);
 	struct ucall_state rs = { 0 };
 	struct vtimer_boot b;
 	struct outfile con;
 	bool ran = false;
 	struct timer_engine eng = { 0 };
+	struct kout kout = { 0 };
 	struct vm vm;
 	uint64_t t0, timeout_s;
 
@@ -90,6 +91,8 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	    vm_add_pio(&vm, VTIMER_PORT_UCALL, 4, ucall_io, &rs) < 0 || load_guest(&vm, cfg) < 0)
 		goto out;
 	if (cfg->kernel) {
+		vm.console_line = kout_line;
+		vm.console_arg = &kout;
 		if (fwcfg_init(&vm) < 0 || acpi_init(&vm) < 0 || vm_cpuid_timing_leaf(&vm) < 0)
 			goto out;
 	} else if (boot_layout(&vm, cfg, &b) < 0) {
@@ -122,11 +125,14 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	r->hk_scans = hk_scans(eng.hk);
 	r->status = vm.exit_status;
 	snprintf(r->error, sizeof(r->error), "%s", vm.error);
-	if (cfg->kernel)
+	if (cfg->kernel) {
 		collect_kernel(r, &vm, &eng);
+		kout_finish(&kout, vm.tsc_khz, &r->kout);
+	}
 	else
 		collect(r, &vm, &eng, &b);
 out:
+	free(kout.lat);		/* a run that did not finish */
 	timer_engine_free(&eng);
 	vm_destroy(&vm);
 	/* The console of a run that ran replaces the old file; of one that did not, not. */

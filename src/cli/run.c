@@ -41,11 +41,13 @@ static const char run_help[] =
 "                        --program=msr with any --discover/--deliver\n"
 "  --smp=N               vCPUs for --kernel (same as --vcpus)\n"
 "  --append=CMDLINE      multiboot command line for --kernel\n"
+"  --cpu=+F,-F,...       turn CPUID features on or off, as QEMU's -cpu (x2apic,\n"
+"                        tsc-deadline, kvm-pv-eoi, ...; --cpu=help lists them)\n"
 "  -v, --verbose\n";
 
 enum { O_TIMER = 256, O_PROGRAM, O_DISCOVER, O_DELIVER, O_WORKLOAD, O_VCPUS, O_COUNT,
        O_INTERVAL, O_LAPIC, O_WAIT, O_TICK, O_MEM, O_TIMEOUT, O_JSON, O_CONSOLE, O_GUEST,
-       O_KERNEL, O_APPEND, O_HKCPU, O_PIN, O_FLOOR, O_ATTACK, O_HELP };
+       O_KERNEL, O_APPEND, O_HKCPU, O_PIN, O_FLOOR, O_ATTACK, O_CPU, O_HELP };
 
 static const struct option run_opts[] = {
 	{ "timer", 1, 0, O_TIMER }, { "program", 1, 0, O_PROGRAM },
@@ -56,7 +58,7 @@ static const struct option run_opts[] = {
 	{ "timeout", 1, 0, O_TIMEOUT }, { "json", 1, 0, O_JSON }, { "console", 1, 0, O_CONSOLE },
 	{ "guest", 1, 0, O_GUEST }, { "kernel", 1, 0, O_KERNEL }, { "append", 1, 0, O_APPEND },
 	{ "housekeeping-cpu", 1, 0, O_HKCPU }, { "pin", 1, 0, O_PIN },
-	{ "timer-floor", 1, 0, O_FLOOR }, { "attack", 1, 0, O_ATTACK },
+	{ "timer-floor", 1, 0, O_FLOOR }, { "attack", 1, 0, O_ATTACK }, { "cpu", 1, 0, O_CPU },
 	{ "verbose", 0, 0, 'v' }, { "help", 0, 0, O_HELP }, { 0 },
 };
 
@@ -97,6 +99,41 @@ static int parse_attacks(const char *opt, const char *val, uint32_t *out)
 	}
 	if (!*out) {
 		vt_err("bad --%s=%s: no attack named", opt, val);
+		return -1;
+	}
+	return 0;
+}
+
+static void cpu_help(void)
+{
+	puts("--cpu=+F,-F,... features (CPUID leaf, register, bits):");
+	for (unsigned int i = 0; i < nr_cpu_features; i++) {
+		const struct cpu_feature *f = &cpu_features[i];
+
+		printf("  %-20s %#10x %s %#010x  %s%s\n", f->name, f->leaf,
+		       (const char *[]){ "eax", "ebx", "ecx", "edx" }[f->reg], f->mask, f->what,
+		       f->emulated ? " (KVM emulates it)" : "");
+	}
+}
+
+/*
+ * The vtimer guest runs the local APIC in x2APIC mode and programs the
+ * TSC-deadline MSR: without those it could only fault. --cpu=-x2apic and
+ * --cpu=-tsc-deadline are for --kernel (or another --lapic mode).
+ */
+static int check_cpu(const struct run_config *c)
+{
+	const struct cpu_feature *x2 = cpu_feature_find("x2apic");
+	const struct cpu_feature *dl = cpu_feature_find("tsc-deadline");
+
+	if (c->kernel)
+		return 0;
+	if (c->cpu.off & (1u << (x2 - cpu_features))) {
+		vt_err("--cpu=-x2apic: the vtimer guest needs x2APIC (it is for --kernel)");
+		return -1;
+	}
+	if ((c->cpu.off & (1u << (dl - cpu_features))) && c->lapic == VTIMER_LAPIC_DEADLINE) {
+		vt_err("--cpu=-tsc-deadline: the vtimer guest then needs --lapic=oneshot or periodic");
 		return -1;
 	}
 	return 0;
@@ -160,6 +197,18 @@ static int parse_run(int argc, char **argv, struct run_config *c)
 			c->timer_floor_ns = v * 1000;
 			break;
 		case O_ATTACK: r = parse_attacks(name, optarg, &c->attacks); break;
+		case O_CPU: {
+			char err[200];
+
+			if (!strcmp(optarg, "help")) {
+				cpu_help();
+				return 1;
+			}
+			r = cpu_flags_parse(optarg, &c->cpu, err, sizeof(err));
+			if (r < 0)
+				vt_err("%s", err);
+			break;
+		}
 		case O_HKCPU:
 			r = parse_u64(name, optarg, 0, sysconf(_SC_NPROCESSORS_ONLN) - 1, &v);
 			c->hk_cpu = v;
@@ -191,7 +240,7 @@ static int parse_run(int argc, char **argv, struct run_config *c)
 		vt_err("--attack is for --workload=hostile");
 		return -1;
 	}
-	if (timer_mode_check(&c->mode) < 0)
+	if (check_cpu(c) < 0 || timer_mode_check(&c->mode) < 0)
 		return -1;
 	return c->kernel ? timer_mode_check_kernel(&c->mode) : 0;
 }

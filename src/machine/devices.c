@@ -22,6 +22,23 @@ int serial_console_char(uint8_t c, bool tty)
 	return '?';
 }
 
+/* Line assembly for vm->console_line (vm->lock held). */
+static void console_line(struct vm *vm, uint8_t c)
+{
+	if (!vm->console_line)
+		return;
+	if (c == '\n') {
+		if (!vm->line_long)
+			vm->console_line(vm->console_arg, vm->line, vm->line_len);
+		vm->line_len = 0;
+		vm->line_long = false;
+	} else if (vm->line_len < sizeof(vm->line)) {
+		vm->line[vm->line_len++] = (char)c;
+	} else {
+		vm->line_long = true;
+	}
+}
+
 static int serial_io(struct vcpu *vcpu, uint16_t port, bool out, int size, uint8_t *data,
 		     void *opaque)
 {
@@ -35,6 +52,7 @@ static int serial_io(struct vcpu *vcpu, uint16_t port, bool out, int size, uint8
 			fputc(serial_console_char(data[0], vm->console_tty), vm->console);
 			if (data[0] == '\n')
 				fflush(vm->console);
+			console_line(vm, data[0]);
 			pthread_mutex_unlock(&vm->lock);
 		}
 		return 0;

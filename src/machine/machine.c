@@ -109,9 +109,10 @@ void vm_fail(struct vm *vm, enum vt_failure f, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int vm_setup_cpuid(struct vm *vm)
+static int vm_setup_cpuid(struct vm *vm, const struct cpu_flags *flags)
 {
 	struct kvm_cpuid_entry2 *e;
+	char err[160];
 
 	vm->cpuid = kvm_supported_cpuid(vm->kvm_fd);
 	if (!vm->cpuid)
@@ -122,6 +123,10 @@ static int vm_setup_cpuid(struct vm *vm)
 		return -1;
 	}
 	e->ecx |= (1u << 21) | (1u << 24);	/* x2APIC, TSC-deadline */
+	if (cpu_flags_apply(vm->cpuid, flags, err, sizeof(err)) < 0) {
+		vt_err("%s", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -230,7 +235,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	};
 	if (kvm_ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region) < 0)
 		return -1;
-	if (vm_setup_cpuid(vm) < 0)
+	if (vm_setup_cpuid(vm, &cfg->cpu) < 0)
 		return -1;
 
 	vm->nr_vcpus = cfg->nr_vcpus;

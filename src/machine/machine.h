@@ -20,6 +20,7 @@
 #include <linux/kvm.h>
 
 #include "../kvm/kvm.h"
+#include "cpufeat.h"
 #include "../status.h"
 
 #define VM_MAX_PIO	16
@@ -98,6 +99,15 @@ struct vm {
 
 	FILE *console;
 	bool console_tty;		/* console is a terminal: serial output sanitised */
+	/*
+	 * Called with each complete console line (no '\n', under vm->lock);
+	 * lines longer than the buffer are not passed on. NULL: none.
+	 */
+	void (*console_line)(void *arg, const char *line, size_t len);
+	void *console_arg;
+	char line[256];
+	size_t line_len;
+	bool line_long;
 	pthread_mutex_t lock;
 	pthread_mutex_t stop_lock;
 	volatile bool stop;
@@ -115,6 +125,7 @@ struct vm_config {
 	uint64_t mem_size;
 	FILE *console;
 	int pin_cpus;			/* >0: pin vCPU i to host CPU i mod pin_cpus */
+	struct cpu_flags cpu;		/* --cpu: features turned on or off */
 };
 
 int vm_create(struct vm *vm, const struct vm_config *cfg);

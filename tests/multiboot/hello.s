@@ -13,7 +13,9 @@
  * RSDT, FADT), measures its rate against the TSC (kHz from CPUID
  * 0x40000010, QEMU's timing leaf) and takes 5 TSC-deadline interrupts
  * through the xAPIC, and prints "acpi pmtimer port=P rate=HZ tries=N
- * deadlines=5".
+ * deadlines=5", then a kvm-unit-tests-style "latency: N" line per shot
+ * and "SUMMARY: 1 tests" (vtimer's report picks both up). Before that, "cpuid 1.ecx=N 40000001.eax=N": the
+ * features --cpu shapes.
  */
 	.set	MB_MAGIC, 0x1BADB002
 	.set	MB_BOOT_MAGIC, 0x2BADB002
@@ -144,8 +146,11 @@ _start:
 	mov	$E_DATA, %eax
 	jne	exit
 
+	call	cpuid_line
 	call	pmtimer_check
 	call	deadline_check
+	mov	$msg_summary, %esi
+	call	puts
 
 	xor	%eax, %eax
 exit:
@@ -363,6 +368,8 @@ deadline_check:
 1:	rdtsc
 	add	$100000, %eax
 	adc	$0, %edx
+	mov	%eax, deadline
+	mov	%edx, deadline + 4
 	mov	$0x6e0, %ecx
 	wrmsr
 	mov	timer_irqs, %ebx
@@ -383,11 +390,57 @@ deadline_check:
 	cmpl	$TIMER_SHOTS, timer_irqs
 	mov	$E_TIMER, %eax
 	jne	exit
+
+	/*
+	 * "latency: N" per shot, TSC cycles from deadline to handler, as
+	 * kvm-unit-tests' tscdeadline_latency prints them (negative = early;
+	 * beyond 32 bits shown as 4294967295).
+	 */
+	xor	%ebx, %ebx
+3:	mov	$msg_latency, %esi
+	call	puts
+	mov	lat_table(, %ebx, 8), %eax
+	mov	lat_table + 4(, %ebx, 8), %edx
+	test	%edx, %edx
+	jns	4f
+	push	%eax
+	push	%edx
+	mov	$msg_minus, %esi
+	call	puts
+	pop	%edx
+	pop	%eax
+	neg	%eax
+	adc	$0, %edx
+	neg	%edx
+4:	test	%edx, %edx
+	jz	5f
+	mov	$0xffffffff, %eax
+5:	call	putdec
+	mov	$msg_nl, %esi
+	call	puts
+	inc	%ebx
+	cmp	$TIMER_SHOTS, %ebx
+	jb	3b
 	ret
 
+/* Counts the interrupt and keeps its lateness (rdtsc - deadline) per shot. */
 timer_isr:
-	incl	timer_irqs
+	push	%eax
+	push	%ecx
+	push	%edx
+	rdtsc
+	sub	deadline, %eax
+	sbb	deadline + 4, %edx
+	mov	timer_irqs, %ecx
+	cmp	$TIMER_SHOTS, %ecx
+	jae	1f
+	mov	%eax, lat_table(, %ecx, 8)
+	mov	%edx, lat_table + 4(, %ecx, 8)
+1:	incl	timer_irqs
 	movl	$0, APIC + 0xb0		/* EOI */
+	pop	%edx
+	pop	%ecx
+	pop	%eax
 	iret
 
 /* %eax: fw_cfg key -> %eax: the item's first four bytes, little endian. */
@@ -410,6 +463,27 @@ puts:
 	outb	%al, %dx
 	jmp	1b
 2:	ret
+
+/* "cpuid 1.ecx=N 40000001.eax=N\n": CPUID 1 ECX, KVM's PV feature bits. */
+cpuid_line:
+	push	%ebx
+	mov	$msg_cpuid, %esi
+	call	puts
+	mov	$1, %eax
+	xor	%ecx, %ecx
+	cpuid
+	mov	%ecx, %eax
+	call	putdec
+	mov	$msg_kvmfeat, %esi
+	call	puts
+	mov	$0x40000001, %eax
+	xor	%ecx, %ecx
+	cpuid
+	call	putdec
+	mov	$msg_nl, %esi
+	call	puts
+	pop	%ebx
+	ret
 
 /* %eax: unsigned number in decimal, digits pushed then popped. */
 putdec:
@@ -439,6 +513,11 @@ msg_rate:	.asciz	" rate="
 msg_tries:	.asciz	" tries="
 msg_deadlines:	.asciz	" deadlines="
 msg_nl:		.asciz	"\n"
+msg_cpuid:	.asciz	"cpuid 1.ecx="
+msg_latency:	.asciz	"latency: "
+msg_minus:	.asciz	"-"
+msg_summary:	.asciz	"SUMMARY: 1 tests\n"
+msg_kvmfeat:	.asciz	" 40000001.eax="
 expect_cmdline:	.asciz	"a b c"
 	.set	expect_len, . - expect_cmdline	/* with the NUL: exact match */
 
@@ -462,6 +541,9 @@ best_width:	.long	0
 width0:		.long	0
 pm_tries:	.long	0
 timer_irqs:	.long	0
+	.balign	8
+deadline:	.quad	0
+lat_table:	.skip	8 * TIMER_SHOTS
 	.balign	16
 	.skip	4096
 stack_top:

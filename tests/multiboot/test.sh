@@ -81,6 +81,26 @@ boots "ELF32 kernel boots with --smp=2 --append" --kernel=$K/hello.elf --smp=2 -
 # 8, 9, 10 or 11 otherwise).
 grep -q '^acpi pmtimer port=1544 rate=[0-9]* tries=[1-5] deadlines=5$' "$T/out"
 result $? "ACPI PM timer found and within 1% of 3.579545 MHz: $(grep '^acpi' "$T/out")"
+# kvm-unit-tests-style lines: 5 "latency: N" (TSC cycles, deadline to
+# handler) and "SUMMARY: 1 tests", picked up by the report and the JSON; an
+# unmodified kernel's interrupts are never early either.
+grep -q '^kernel latency: 5 lines (TSC cycles at [0-9]* kHz, as ns): min [0-9]* .* early 0, dropped 0$' "$T/err" &&
+	grep -qxF 'kernel summary: 1 tests, 0 unexpected failures, 0 expected failures, 0 skipped' "$T/err"
+result $? "latency:/SUMMARY: lines in the report: $(grep '^kernel ' "$T/err" | tr '\n' ' ')"
+# --cpu: the kernel sees exactly the bits asked turned off, the rest as by
+# default (x2APIC bit 21 of leaf 1 ECX, PV EOI bit 6 of KVM's 0x40000001).
+def=$(grep '^cpuid ' "$T/out")
+ecx=$(echo "$def" | sed -n 's/.*1\.ecx=\([0-9]*\).*/\1/p')
+kvm=$(echo "$def" | sed -n 's/.*40000001\.eax=\([0-9]*\).*/\1/p')
+[ -n "$ecx" ] && [ $(((ecx >> 21) & 1)) = 1 ] && [ $(((ecx >> 24) & 1)) = 1 ]
+result $? "default CPUID: x2apic and tsc-deadline on: $def"
+boots "--cpu=-x2apic,-kvm-pv-eoi" --kernel=$K/hello.elf --smp=2 --append="a b c" \
+	--cpu=-x2apic,-kvm-pv-eoi
+want="cpuid 1.ecx=$((ecx & ~(1 << 21))) 40000001.eax=$((kvm & ~(1 << 6)))"
+grep -qxF "$want" "$T/out" && grep -q '^timer=kvm .* cpu=-x2apic,-kvm-pv-eoi$' "$T/err"
+result $? "--cpu=-x2apic,-kvm-pv-eoi seen by the guest: $(grep '^cpuid ' "$T/out") (want $want)"
+refused "--cpu=+no-such-feature" --kernel=$K/hello.elf --cpu=+no-such-feature
+refused "--cpu=-x2apic without --kernel" --cpu=-x2apic
 boots "a.out-kludge kernel boots" --kernel=$K/hello.bin --smp=2 --append="a b c"
 
 vt --kernel=$K/hello.elf --smp=2 --append="a b c" --console="$T/console"
@@ -100,6 +120,10 @@ msr=$(grep -m1 '"msr_exits"' "$T/run.json" | tr -dc 0-9)
 inj=$(grep -m1 '"injections"' "$T/run.json" | tr -dc 0-9)
 [ "${msr:-0}" -gt 0 ] && [ "${inj:-0}" -gt 0 ] && grep -q '"workload": "kernel"' "$T/run.json"
 result $? "--timer=exitless JSON: host.msr_exits=$msr injections=$inj"
+# Under exitless too, every one of the kernel's interrupts came at or after its deadline.
+grep -q '^kernel latency: 5 lines .* early 0, dropped 0$' "$T/err" &&
+	grep -q '"kernel_output": {' "$T/run.json" && grep -q '"early": 0' "$T/run.json"
+result $? "--timer=exitless: kernel latencies never early: $(grep '^kernel latency' "$T/err")"
 boots "--program=msr --deliver=vcpu" --kernel=$K/hello.elf --smp=2 --append="a b c" \
 	--program=msr --deliver=vcpu
 for t in lazy pvtimer hybrid apicv-model; do
