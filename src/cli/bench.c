@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "../bench/engine_bench.h"
 #include "../bench/runner.h"
 #include "../outfile.h"
 #include "../util.h"
@@ -18,6 +19,8 @@
 
 static const char bench_help[] =
 "usage: vtimer bench [options]\n"
+"       vtimer bench engine [--quick]   the timer engine alone, no KVM: cost per\n"
+"                                       operation for 1..1024 simulated vCPUs\n"
 "  --timers=A,B,...      presets (default: kvm,exitless,lazy,pvtimer,hybrid,apicv-model)\n"
 "  --workloads=A,B,...   workloads (default: cyclic,latency)\n"
 "  --vcpus=N --count=N --interval=US --tick=US   as for vtimer run\n"
@@ -78,6 +81,21 @@ static int split(char *s, char **out, int max)
 	return n;
 }
 
+static int cmd_bench_engine(int argc, char **argv)
+{
+	bool quick = false;
+
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick")) {
+			quick = true;
+		} else {
+			vt_err("bench engine: unknown argument '%s' (only --quick)", argv[i]);
+			return VT_EXIT_SETUP;
+		}
+	}
+	return bench_engine(stdout, quick) < 0 ? VT_EXIT_SETUP : 0;
+}
+
 int cmd_bench(int argc, char **argv)
 {
 	char timers_buf[256] = "kvm,exitless,lazy,pvtimer,hybrid,apicv-model";
@@ -94,6 +112,8 @@ int cmd_bench(int argc, char **argv)
 	unsigned long long v;
 	int o, nt, nw, n = 0, status = 0;
 
+	if (argc > 1 && !strcmp(argv[1], "engine"))
+		return cmd_bench_engine(argc, argv);
 	optind = 1;
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, ":h", bench_opts, NULL)) != -1) {

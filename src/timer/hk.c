@@ -108,7 +108,7 @@ void hk_update(struct hk *hk, struct vcpu_timer *vt)
 	pthread_mutex_unlock(&hk->lock);
 }
 
-static void scan_all(struct hk *hk, uint64_t next_host_tsc)
+void hk_scan_all(struct hk *hk, uint64_t next_host_tsc)
 {
 	struct timer_engine *e = hk->e;
 
@@ -146,6 +146,17 @@ static bool expire_one(struct hk *hk)
 	return true;
 }
 
+int hk_expire_due(struct hk *hk)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&hk->lock);
+	while (expire_one(hk))
+		n++;
+	pthread_mutex_unlock(&hk->lock);
+	return n;
+}
+
 static void wait_until(struct hk *hk, uint64_t mono)
 {
 	struct timespec ts = { mono / 1000000000ULL, mono % 1000000000ULL };
@@ -171,7 +182,7 @@ static void *hk_thread(void *arg)
 		if (e->mode.discover == DISCOVER_SCAN && now >= next_scan) {
 			next_scan = (now - next_scan < period ? next_scan : now) + period;
 			pthread_mutex_unlock(&hk->lock);
-			scan_all(hk, mono_to_host_tsc_now(tc, next_scan));
+			hk_scan_all(hk, mono_to_host_tsc_now(tc, next_scan));
 			pthread_mutex_lock(&hk->lock);
 			continue;
 		}
@@ -181,7 +192,7 @@ static void *hk_thread(void *arg)
 			wake = next_scan;
 		if (e->mode.discover == DISCOVER_SPIN) {
 			pthread_mutex_unlock(&hk->lock);
-			scan_all(hk, rdtsc() + SPIN_NAP_NS * tc->host_khz / 1000000);
+			hk_scan_all(hk, rdtsc() + SPIN_NAP_NS * tc->host_khz / 1000000);
 			pthread_mutex_lock(&hk->lock);
 			if (hk->n && wake < now + SPIN_WINDOW_NS) {
 				pthread_mutex_unlock(&hk->lock);

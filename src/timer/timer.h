@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
+#include <linux/kvm.h>
 
 #include "engine.h"
 #include "tsc.h"
@@ -92,6 +93,8 @@ struct timer_engine {
 	uint64_t look_ns;		/* look-ahead in force: needs hk_cpu (engine_host.c) */
 	const struct tsc_source *tsc_src;	/* NULL: IA32_TSC writes get #GP */
 	uint64_t floor_cycles;		/* storm floor in host TSC cycles, 0 = none */
+	/* Injection; NULL = KVM_SIGNAL_MSI on the VM (the engine bench stubs it). */
+	int (*signal_msi)(struct vcpu_timer *vt, struct kvm_msi *msi);
 };
 
 /*
@@ -129,6 +132,10 @@ void hk_free(struct hk *hk);
 /* Insert, move or remove vt in the heap (vt->host_deadline, 0 = remove). */
 void hk_update(struct hk *hk, struct vcpu_timer *vt);
 struct vcpu_timer *hk_peek(struct hk *hk);	/* earliest timer, NULL if none */
+/* One scan of every vCPU's page, horizon next_host_tsc, as the thread does. */
+void hk_scan_all(struct hk *hk, uint64_t next_host_tsc);
+/* Expires every due heap timer, as the thread does; returns how many. */
+int hk_expire_due(struct hk *hk);
 uint64_t hk_cpu_ns(struct hk *hk);
 uint64_t hk_scans(struct hk *hk);
 

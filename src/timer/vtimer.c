@@ -139,7 +139,8 @@ static void inject(struct vcpu_timer *vt)
 		vt->st.bad_lvtt++;
 		return;
 	}
-	if (__kvm_ioctl(vt->vcpu->vm->fd, KVM_SIGNAL_MSI, &msi) >= 0)
+	if ((vt->eng->signal_msi ? vt->eng->signal_msi(vt, &msi)
+				 : __kvm_ioctl(vt->vcpu->vm->fd, KVM_SIGNAL_MSI, &msi)) >= 0)
 		vt->st.injections++;
 	else
 		vt->st.inject_errors++;	/* reported with the run; the guest sees a lost timer */
