@@ -36,7 +36,7 @@ static void lvtt_write(bool masked)
 	c->lvtt = v;
 	if (c->pv && masked)
 		*(volatile uint32_t *)&c->pv->lvtt = v;
-	wrmsr(MSR_X2APIC_LVTT, v);
+	kwrmsr(MSR_X2APIC_LVTT, v);
 	if (c->pv && !masked)
 		*(volatile uint32_t *)&c->pv->lvtt = v;
 	c->res->c.other_msr_writes++;
@@ -46,12 +46,12 @@ void clockevent_init(void)
 {
 	struct cpu *c = this_cpu();
 
-	wrmsr(MSR_X2APIC_TDCR, TDCR_DIV1);
+	kwrmsr(MSR_X2APIC_TDCR, TDCR_DIV1);
 	c->res->c.other_msr_writes++;
 	lvtt_write(false);
 	if (c->lapic_mode == VTIMER_LAPIC_PERIODIC) {
 		/* Initial count in bus cycles: interval_ns * bus_hz / 1e9. */
-		wrmsr(MSR_X2APIC_TMICT, boot->interval_ns * (boot->apic_bus_hz / 1000000) / 1000);
+		kwrmsr(MSR_X2APIC_TMICT, boot->interval_ns * (boot->apic_bus_hz / 1000000) / 1000);
 		c->res->c.other_msr_writes++;
 	}
 }
@@ -116,7 +116,7 @@ void clockevent_program(uint64_t deadline, uint64_t slack)
 		if (c->pv && deadline && pv_window && *(volatile uint64_t *)&c->pv->horizon &&
 		    deadline > rdtsc() + pv_window)
 			c->res->c.far_exits++;
-		wrmsr(MSR_TSC_DEADLINE, deadline);
+		kwrmsr(MSR_TSC_DEADLINE, deadline);
 		c->res->c.msr_writes++;
 		break;
 	case VTIMER_LAPIC_ONESHOT:
@@ -130,7 +130,7 @@ void clockevent_program(uint64_t deadline, uint64_t slack)
 			if (count > 0xffffffff)
 				count = 0xffffffff;
 		}
-		wrmsr(MSR_X2APIC_TMICT, count);
+		kwrmsr(MSR_X2APIC_TMICT, count);
 		c->res->c.other_msr_writes++;
 		break;
 	default:
@@ -157,7 +157,7 @@ void clockevent_set_mode(uint32_t mode)
 
 	clockevent_program(0, 0);
 	if (c->lapic_mode == VTIMER_LAPIC_PERIODIC) {
-		wrmsr(MSR_X2APIC_TMICT, 0);
+		kwrmsr(MSR_X2APIC_TMICT, 0);
 		c->res->c.other_msr_writes++;
 	}
 	c->lapic_mode = mode;

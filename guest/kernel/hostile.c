@@ -194,8 +194,8 @@ long hostile(long on)
 	/* Put things back: no timer armed, the page re-enabled, LVTT as booted. */
 	c->pv = NULL;
 	c->pv_features = 0;
-	wrmsr(MSR_TSC_DEADLINE, 0);
-	wrmsr(MSR_X2APIC_TMICT, 0);
+	kwrmsr(MSR_TSC_DEADLINE, 0);
+	kwrmsr(MSR_X2APIC_TMICT, 0);
 	ok = !had_pv || pv_enable();	/* no early return: the others wait below */
 	c->programmed = 0;
 	clockevent_set_mode(c->lapic_mode);

@@ -58,6 +58,9 @@ struct cpu {
 	uint32_t pv_features;
 	uint64_t pv_prev;		/* last nonzero deadline stored in pending */
 	uint64_t due_margin;		/* TSC cycles: nearer deadlines are waited out */
+	bool measuring;			/* inside the measured window: count op_* */
+	struct ktimer rto;		/* rr: the retransmit timer */
+	uint32_t rr_peer;		/* rr: the other CPU of the pair */
 	uint64_t gdt[7];
 	struct tss tss;
 	uint8_t kstack[8192] __attribute__((aligned(16)));
@@ -74,6 +77,45 @@ static inline struct cpu *this_cpu(void)
 
 extern const struct vtimer_boot *boot;
 extern uint64_t tick_cycles;	/* nohz tick period in TSC cycles, 0 = no tick */
+
+uint32_t pv_msr_index(void);		/* the enable MSR (vtimer's own if not offered) */
+
+/*
+ * Exit-causing operations (abi.h op_*): what exits on VMX/SVM without APICv,
+ * counted inside the measured window (c->measuring: the task's run, from
+ * tsc_start to tsc_end), so boot, ucalls and the console are left out. Every
+ * wrmsr and hlt of the kernel goes through these two.
+ */
+static inline void kwrmsr(uint32_t msr, uint64_t v)
+{
+	struct cpu *c = this_cpu();
+
+	if (c->measuring) {
+		struct vtimer_counters *k = &c->res->c;
+
+		if (msr == MSR_TSC_DEADLINE) {
+			k->op_wrmsr_deadline++;
+			k->op_user += !!(boot->user_msrs & VTIMER_USER_DEADLINE);
+		} else if (msr == MSR_X2APIC_EOI) {
+			k->op_wrmsr_eoi++;
+		} else if (msr == MSR_X2APIC_ICR) {
+			k->op_wrmsr_icr++;
+		} else {
+			k->op_wrmsr_other++;
+			k->op_user += msr == pv_msr_index() && (boot->user_msrs & VTIMER_USER_PV);
+		}
+	}
+	wrmsr(msr, v);
+}
+
+static inline void khalt(void)
+{
+	struct cpu *c = this_cpu();
+
+	if (c->measuring)
+		c->res->c.op_hlt++;
+	safe_halt();
+}
 
 /* lib.c */
 void *memset(void *d, int c, size_t n);
@@ -104,8 +146,12 @@ void pv_disable(void);
 bool pv_program(struct cpu *c, uint64_t deadline, uint64_t slack);
 long pv_abi_check(void);
 bool pv_offered(void);
-uint32_t pv_msr_index(void);		/* the enable MSR (vtimer's own if not offered) */
 uint64_t pv_page_gpa(uint32_t cpu);	/* a CPU's PV page */
+
+/* kernel/rr.c */
+long rr_send(uint64_t seq, bool arm);
+long rr_recv(uint64_t seq);
+void ipi_interrupt(void);
 
 /* kernel/hostile.c */
 long hostile(long on);
@@ -130,6 +176,8 @@ enum {
 	SYS_PV_ABI,		/* check the enable MSR's #GP rules; returns failures */
 	SYS_HOSTILE,		/* a0 = 1: adversarial writes, returns #GPs; 0: judge again */
 	SYS_CRASH,		/* triple fault */
+	SYS_RR_SEND,		/* a0: sequence number, a1: arm the retransmit timer */
+	SYS_RR_RECV,		/* a0: sequence number to wait for from the peer */
 };
 long sys_call(long nr, long a0, long a1, long a2);
 void cpu_finish(int status) __attribute__((noreturn));

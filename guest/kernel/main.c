@@ -60,6 +60,7 @@ void kmain(uint64_t id, const struct vtimer_boot *b)
 		cpu_relax();
 	c->res->state = VTIMER_RES_RUNNING;
 	c->res->tsc_start = rdtsc();
+	c->measuring = true;
 	enter_user(workload_main, id, c->ustack + sizeof(c->ustack));
 }
 
@@ -70,6 +71,7 @@ void cpu_finish(int status)
 	tick_stop();
 	clockevent_program(0, 0);
 	c->res->tsc_end = rdtsc();
+	c->measuring = false;
 	c->res->state = status ? VTIMER_RES_FAILED : VTIMER_RES_DONE;
 	ucall(VTIMER_UCALL_DONE, status, 0);
 	for (;;)

@@ -121,6 +121,10 @@ long syscall_dispatch(long a0, long a1, long a2, long nr)
 	}
 	case SYS_HOSTILE:
 		return hostile(a0);
+	case SYS_RR_SEND:
+		return rr_send(a0, a1);
+	case SYS_RR_RECV:
+		return rr_recv(a0);
 	case SYS_CRASH: {
 		struct { uint16_t limit; uint64_t base; } __attribute__((packed)) none = { 0, 0 };
 

@@ -65,7 +65,7 @@ bool pv_enable(void)
 		return false;
 	p->pending = 0;
 	p->lvtt = c->lvtt;
-	wrmsr(pv_msr, (uint64_t)p | VTIMER_PV_ENABLE);
+	kwrmsr(pv_msr, (uint64_t)p | VTIMER_PV_ENABLE);
 	c->res->c.other_msr_writes++;
 	if (*(volatile uint32_t *)&p->version != VTIMER_PV_VERSION)
 		return false;
@@ -80,7 +80,7 @@ void pv_disable(void)
 
 	if (!c->pv)
 		return;
-	wrmsr(pv_msr, 0);
+	kwrmsr(pv_msr, 0);
 	c->res->c.other_msr_writes++;
 	c->pv = NULL;
 	c->pv_features = 0;

@@ -25,5 +25,8 @@ long switch_main(struct vtimer_result *res, int64_t *samples);
 long abi_main(struct vtimer_result *res, int64_t *samples);
 long hostile_main(struct vtimer_result *res, int64_t *samples);
 long crash_main(struct vtimer_result *res, int64_t *samples);
+long rr_main(struct vtimer_result *res, int64_t *samples);
+long tick_main(struct vtimer_result *res, int64_t *samples);
+long throughput_main(struct vtimer_result *res, int64_t *samples);
 
 #endif

@@ -133,6 +133,115 @@ long hostile_main(struct vtimer_result *res, int64_t *samples)
 	return gp < 0 ? 2 : 0;
 }
 
+/*
+ * rr (kernel/rr.c): even CPUs are clients, odd ones servers. A client's
+ * samples are round-trip times (TSC cycles), its transactions the count
+ * completed; the server's last reply arms no retransmit timer (nothing
+ * acknowledges it).
+ */
+long rr_main(struct vtimer_result *res, int64_t *samples)
+{
+	bool client = !(*(volatile uint32_t *)&res->cpu & 1);
+
+	for (uint32_t i = 1; i <= boot->count; i++) {
+		if (client) {
+			uint64_t t0 = rdtsc();
+
+			if (sys(SYS_RR_SEND, i, 1, 0) < 0 || sys(SYS_RR_RECV, i, 0, 0) < 0)
+				return 3;	/* no peer: an odd CPU count */
+			samples[i - 1] = (int64_t)(rdtsc() - t0);
+			res->nr_samples = i;
+			res->c.transactions++;
+		} else if (sys(SYS_RR_RECV, i, 0, 0) < 0 || sys(SYS_RR_SEND, i, i < boot->count, 0) < 0) {
+			return 3;
+		}
+		res->c.events++;
+	}
+	return 0;
+}
+
+/*
+ * tick: per event, one tick period asleep (nohz: the tick stops, only the
+ * sleep timer is armed; waking restarts it on its grid), then busy at CPL3
+ * for at least a period and until a tick has run (its lateness is sampled,
+ * kernel/timer.c): one or two ticks per event however late the host runs
+ * the guest, so the host sizes the sample row at 2 x count. Needs --tick.
+ */
+long tick_main(struct vtimer_result *res, int64_t *samples)
+{
+	volatile uint64_t *ticks = &res->nr_samples;
+	uint64_t p = tick_cycles;
+
+	(void)samples;
+	if (!p)
+		return 4;
+	for (uint32_t i = 0; i < boot->count; i++) {
+		uint64_t end, before;
+
+		sys(SYS_SLEEP_UNTIL, rdtsc() + p, 0, 0);
+		end = rdtsc() + p;
+		before = *ticks;
+		while (rdtsc() < end || *ticks == before)
+			__asm__ volatile("pause");
+		res->c.events++;
+	}
+	return 0;
+}
+
+/*
+ * A redis-like work unit at CPL3: 16 SETs or GETs on a 1024-slot
+ * open-addressing table with xorshift keys. Returns a checksum so the
+ * compiler keeps the work.
+ */
+static volatile uint64_t work_sink;
+
+static uint64_t work_unit(uint64_t *table, uint64_t *rng)
+{
+	uint64_t sum = 0;
+
+	for (int k = 0; k < 16; k++) {
+		uint64_t x = *rng;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		*rng = x;
+		for (uint32_t h = x & 1023, probe = 0; probe < 8; probe++, h = (h + 1) & 1023) {
+			if (x & 1) {		/* SET */
+				if (!table[h] || table[h] == (x | 1)) {
+					table[h] = x | 1;
+					break;
+				}
+			} else if (table[h] == (x | 1)) {	/* GET */
+				sum += h;
+				break;
+			}
+		}
+	}
+	return sum;
+}
+
+/*
+ * throughput: CPL3 work units while the kernel runs a timer load (the
+ * latency workload's handler re-arming every interval, samples its
+ * lateness); stops when the timer load has run count events.
+ */
+long throughput_main(struct vtimer_result *res, int64_t *samples)
+{
+	static uint64_t tables[VTIMER_MAX_VCPUS][1024];
+	uint64_t *table = tables[*(volatile uint32_t *)&res->cpu % VTIMER_MAX_VCPUS];
+	uint64_t rng = 0x9e3779b97f4a7c15ULL ^ res->cpu, sum = 0;
+
+	(void)samples;
+	sys(SYS_LATENCY, boot->count, ns_to_tsc(boot->interval_ns), VTIMER_WAIT_BUSY);
+	while (*(volatile uint64_t *)&res->nr_samples < boot->count) {
+		sum += work_unit(table, &rng);
+		res->c.work_units++;
+	}
+	work_sink = sum;	/* keeps the GETs */
+	return 0;
+}
+
 /* Crash: the BSP triple-faults; the others sleep until the host ends the run. */
 long crash_main(struct vtimer_result *res, int64_t *samples)
 {
@@ -172,6 +281,15 @@ void workload_main(uint64_t cpu)
 		break;
 	case VTIMER_WL_CRASH:
 		status = crash_main(res, samples);
+		break;
+	case VTIMER_WL_RR:
+		status = rr_main(res, samples);
+		break;
+	case VTIMER_WL_TICK:
+		status = tick_main(res, samples);
+		break;
+	case VTIMER_WL_THROUGHPUT:
+		status = throughput_main(res, samples);
 		break;
 	default:
 		status = 127;

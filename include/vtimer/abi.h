@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#define VTIMER_ABI_VERSION	3
+#define VTIMER_ABI_VERSION	4
 
 /* Fixed guest-physical layout of the vtimer guest (own image, not multiboot). */
 #define VTIMER_GPA_PML4		0x1000ULL
@@ -40,7 +40,13 @@ enum vtimer_workload {
 	VTIMER_WL_ABI,		/* the PV enable MSR's #GP rules, then a short cyclic run */
 	VTIMER_WL_HOSTILE,	/* adversarial writes to every guest input, then cyclic */
 	VTIMER_WL_CRASH,	/* the BSP triple-faults (the host must exit 71) */
+	VTIMER_WL_RR,		/* netperf TCP_RR: request/response between vCPU pairs */
+	VTIMER_WL_TICK,		/* the nohz tick, busy then idle, every period */
+	VTIMER_WL_THROUGHPUT,	/* CPL3 work under a timer load (redis-like) */
 };
+
+/* rr: a retransmit timer this far after each send, as TCP's minimum RTO. */
+#define VTIMER_RR_RTO_NS	200000000ULL
 
 /*
  * The hostile workload's attacks (guest/kernel/hostile.c), one bit each in
@@ -92,7 +98,13 @@ struct vtimer_boot {
 	uint64_t pv_window_ns;		/* a deadline this far ahead never needs an
 					 * exit: scan period + margin (0 = no scan) */
 	uint32_t attacks;		/* hostile workload: enum vtimer_attack bits */
-	uint32_t reserved0;
+	uint32_t user_msrs;		/* enum vtimer_user_msr: which wrmsr the VMM
+					 * handles in user space (op_user) */
+};
+
+enum vtimer_user_msr {
+	VTIMER_USER_DEADLINE = 1 << 0,	/* IA32_TSC_DEADLINE (the engine's MSR filter) */
+	VTIMER_USER_PV = 1 << 1,	/* the PV enable MSR (unknown to KVM) */
 };
 
 /*
@@ -128,6 +140,8 @@ struct vtimer_boot {
 	X(hostile_gp, "hostile_gp")	/* ... and the #GPs they took */ \
 	X(hostile_irqs, "hostile_irqs")	/* ... and the timer interrupts meanwhile */ \
 	X(transactions, "transactions")	/* rr: request/response round trips completed */ \
+	X(retransmits, "retransmits")	/* rr: retransmit timers that expired */ \
+	X(ipis, "ipis")			/* wake-up IPIs received */ \
 	X(work_units, "work_units")	/* throughput: CPL3 work units completed */ \
 	/* Exit-causing operations (they exit on VMX/SVM without APICv), counted \
 	 * inside the measured window only (boot, ucalls, console excluded). */ \

@@ -19,6 +19,9 @@ const char *workload_name(enum vtimer_workload w)
 	case VTIMER_WL_ABI: return "abi";
 	case VTIMER_WL_HOSTILE: return "hostile";
 	case VTIMER_WL_CRASH: return "crash";
+	case VTIMER_WL_RR: return "rr";
+	case VTIMER_WL_TICK: return "tick";
+	case VTIMER_WL_THROUGHPUT: return "throughput";
 	}
 	return "?";
 }
@@ -124,6 +127,20 @@ static void report_kernel_table(const struct run_report *r, FILE *f)
 	report_host(r, f);
 }
 
+/* The guest's exit-causing operations (abi.h op_*), in its measured window. */
+static void report_ops(const struct run_report *r, FILE *f)
+{
+	const struct vtimer_counters *k = &r->total.c;
+	uint64_t all = k->op_wrmsr_deadline + k->op_wrmsr_eoi + k->op_wrmsr_icr +
+		       k->op_wrmsr_other + k->op_hlt + k->op_pio;
+
+	fprintf(f, "exit-causing ops (guest): wrmsr tsc-deadline=%llu eoi=%llu icr=%llu other=%llu hlt=%llu pio=%llu, of them in user space %llu; %.3f per event\n",
+		(unsigned long long)k->op_wrmsr_deadline, (unsigned long long)k->op_wrmsr_eoi,
+		(unsigned long long)k->op_wrmsr_icr, (unsigned long long)k->op_wrmsr_other,
+		(unsigned long long)k->op_hlt, (unsigned long long)k->op_pio,
+		(unsigned long long)k->op_user, k->events ? (double)all / k->events : 0.0);
+}
+
 void report_table(const struct run_report *r, FILE *f)
 {
 	const struct run_config *c = &r->cfg;
@@ -150,6 +167,15 @@ void report_table(const struct run_report *r, FILE *f)
 		(unsigned long long)r->total.c.due_at_program,
 		(unsigned long long)r->total.c.stale, (unsigned long long)r->total.c.unexpected,
 		(unsigned long long)r->total.c.expired_sleeps, r->total.due_margin_ns / 1e3);
+	report_ops(r, f);
+	if (c->workload == VTIMER_WL_RR)
+		fprintf(f, "rr: %llu transactions, %.0f/s (samples above: round-trip times), %llu retransmits, %llu wake-up IPIs\n",
+			(unsigned long long)r->total.c.transactions, r->transactions_per_s,
+			(unsigned long long)r->total.c.retransmits,
+			(unsigned long long)r->total.c.ipis);
+	if (c->workload == VTIMER_WL_THROUGHPUT)
+		fprintf(f, "throughput: %llu work units, %.0f/s at CPL3 under the timer load\n",
+			(unsigned long long)r->total.c.work_units, r->work_units_per_s);
 	if (r->total.c.hostile_writes)
 		fprintf(f, "hostile: %llu adversarial writes, %llu #GP, %llu timer interrupts meanwhile; host: pv #GP=%llu bad lvtt=%llu dropped=%llu inject errors=%llu\n",
 			(unsigned long long)r->total.c.hostile_writes,
@@ -309,6 +335,8 @@ static json_t *run_json(const struct run_report *r)
 	json_object_set_new(run, "status", json_integer(r->status));
 	json_object_set_new(run, "error", json_string(r->error));
 	json_object_set_new(run, "wall_s", json_real(r->wall_s));
+	json_object_set_new(run, "transactions_per_s", json_real(r->transactions_per_s));
+	json_object_set_new(run, "work_units_per_s", json_real(r->work_units_per_s));
 	json_object_set_new(run, "scan_ns", json_integer(c->mode.scan_ns));
 	json_object_set_new(run, "look_ns", json_integer(r->look_ns));
 	json_object_set_new(run, "timer_floor_ns", json_integer(r->cfg.timer_floor_ns));
@@ -358,5 +386,6 @@ void report_free(struct run_report *r)
 	for (int i = 0; i < r->nr_stats; i++)
 		free(r->stat_names[i]);
 	free(r->stat_names);
+	free(r->samples_ns);
 	memset(r, 0, sizeof(*r));
 }

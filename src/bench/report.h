@@ -47,6 +47,7 @@ struct vcpu_report {
 	uint64_t *kvm_stats;		/* values, names in run_report */
 	struct timer_stats host;	/* the VMM's timer engine for this vCPU */
 	uint64_t due_margin_ns;		/* the guest's due margin (total: the largest) */
+	double window_s;		/* the guest's measured window (tsc_start..tsc_end) */
 };
 
 struct run_report {
@@ -70,6 +71,8 @@ struct run_report {
 	double transactions_per_s;	/* rr */
 	double work_units_per_s;	/* throughput */
 	struct kout_result kout;	/* --kernel: its "latency:" and "SUMMARY:" lines */
+	int64_t *samples_ns;		/* every vCPU's samples, ns, sorted (plots) */
+	size_t nr_samples;
 };
 
 const char *workload_name(enum vtimer_workload w);

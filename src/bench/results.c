@@ -41,7 +41,8 @@ int boot_layout_check(const struct vtimer_boot *b, uint64_t mem_size)
 
 int boot_layout(struct vm *vm, const struct run_config *cfg, struct vtimer_boot *b)
 {
-	uint64_t per = cfg->count ? cfg->count : 1;
+	/* tick: one or two ticks per event (workloads.c), each a sample */
+	uint64_t per = (cfg->count ? cfg->count : 1) * (cfg->workload == VTIMER_WL_TICK ? 2 : 1);
 	uint64_t res = (vm->image_end + 4095) & ~4095ULL;
 	uint64_t smp = (res + vm->nr_vcpus * sizeof(struct vtimer_result) + 4095) & ~4095ULL;
 	struct vtimer_boot *gb = vm_gpa(vm, VTIMER_GPA_BOOT, sizeof(*gb));
@@ -54,6 +55,9 @@ int boot_layout(struct vm *vm, const struct run_config *cfg, struct vtimer_boot 
 		.count = cfg->count, .interval_ns = cfg->interval_ns, .tick_ns = cfg->tick_ns,
 		.results_gpa = res, .samples_gpa = smp, .samples_per_cpu = per,
 		.attacks = cfg->attacks ? cfg->attacks : VTIMER_ATTACK_ALL,
+		/* the engine's MSR filter sends both to user space (engine_host.c) */
+		.user_msrs = cfg->mode.deliver != DELIVER_KERNEL ?
+			     VTIMER_USER_DEADLINE | VTIMER_USER_PV : 0,
 		.pv_window_ns = cfg->mode.discover == DISCOVER_SCAN ?
 				cfg->mode.scan_ns + VTIMER_PV_SCAN_MARGIN_NS : 0,
 	};
@@ -169,6 +173,9 @@ static void collect_vcpu(struct run_report *r, const struct vtimer_boot *b, stru
 	guest_result_read(vm, b, i, &res, &s);
 	v->c = res.c;
 	v->state = res.state;
+	/* The measured window, as the guest stamped it (bounded: guest data). */
+	if (res.tsc_end > res.tsc_start && vm->tsc_khz)
+		v->window_s = (double)(res.tsc_end - res.tsc_start) / (vm->tsc_khz * 1e3);
 	v->due_margin_ns = tsc_to_ns(res.due_margin > INT64_MAX ? INT64_MAX : res.due_margin,
 				     vm->tsc_khz);
 	if (r->cfg.workload != VTIMER_WL_MASKED) {
@@ -217,6 +224,27 @@ static void add_total(struct run_report *r, const struct vcpu_report *v)
 		r->total.kvm_stats[k] += v->kvm_stats[k];
 }
 
+/*
+ * Workload rates: the vCPUs' completed transactions (rr) and work units
+ * (throughput) over the longest measured window among the vCPUs that did
+ * them (the pair or the CPUs ran side by side).
+ */
+static void rates(struct run_report *r)
+{
+	double wt = 0, ww = 0;
+
+	for (int i = 0; i < r->nr; i++) {
+		const struct vcpu_report *v = &r->v[i];
+
+		if (v->c.transactions && v->window_s > wt)
+			wt = v->window_s;
+		if (v->c.work_units && v->window_s > ww)
+			ww = v->window_s;
+	}
+	r->transactions_per_s = wt > 0 ? r->total.c.transactions / wt : 0;
+	r->work_units_per_s = ww > 0 ? r->total.c.work_units / ww : 0;
+}
+
 void collect(struct run_report *r, struct vm *vm, const struct timer_engine *eng,
 	     const struct vtimer_boot *b)
 {
@@ -237,7 +265,9 @@ void collect(struct run_report *r, struct vm *vm, const struct timer_engine *eng
 		add_total(r, &r->v[i]);
 	}
 	stats_compute(all, nall, &r->total.lat);
-	free(all);
+	r->samples_ns = all;	/* sorted: the plots' distribution */
+	r->nr_samples = nall;
+	rates(r);
 }
 
 void collect_kernel(struct run_report *r, struct vm *vm, const struct timer_engine *eng)

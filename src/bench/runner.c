@@ -62,7 +62,8 @@ static unsigned int default_timeout(const struct run_config *cfg)
 	if (cfg->kernel)
 		return 0;
 	/* Emulated CPL0 costs ~1 ms per timer event on a PVM host: be generous. */
-	ns = (uint64_t)cfg->count * (2 * cfg->interval_ns + 2000000);
+	ns = (uint64_t)cfg->count * (2 * (cfg->workload == VTIMER_WL_TICK ? cfg->tick_ns :
+					   cfg->interval_ns) + 2000000);
 
 	return 30 + ns / 1000000000ULL;
 }

@@ -20,8 +20,11 @@ static const char run_help[] =
 "                        per US (default 20, 0 = none; later, never earlier)\n"
 "  --pin=auto|on|off     pin vCPUs to CPUs 0..n-2 and housekeeping to CPU n-1\n"
 "                        (auto: when there is housekeeping and a CPU to spare)\n"
-"  --workload=NAME       cyclic (default), latency, masked, switch, abi, hostile,\n"
-"                        crash (the BSP triple-faults: the run exits 71)\n"
+"  --workload=NAME       cyclic (default), latency, rr (request/response between\n"
+"                        vCPU pairs: even --vcpus), tick (nohz tick, busy then\n"
+"                        idle: needs --tick), throughput (CPL3 work under a\n"
+"                        timer load), masked, switch, abi, hostile, crash (the\n"
+"                        BSP triple-faults: the run exits 71)\n"
 "  --attack=A,B,...      hostile workload: deadline, page, enable, lvtt, records,\n"
 "                        all (default all; docs/security.md)\n"
 "  --vcpus=N             1..64 (default 1)\n"
@@ -144,7 +147,9 @@ static int parse_run(int argc, char **argv, struct run_config *c)
 	static const char *const workloads[] = { [VTIMER_WL_CYCLIC] = "cyclic",
 		[VTIMER_WL_LATENCY] = "latency", [VTIMER_WL_MASKED] = "masked",
 		[VTIMER_WL_SWITCH] = "switch", [VTIMER_WL_ABI] = "abi",
-		[VTIMER_WL_HOSTILE] = "hostile", [VTIMER_WL_CRASH] = "crash" };
+		[VTIMER_WL_HOSTILE] = "hostile", [VTIMER_WL_CRASH] = "crash",
+		[VTIMER_WL_RR] = "rr", [VTIMER_WL_TICK] = "tick",
+		[VTIMER_WL_THROUGHPUT] = "throughput" };
 	static const char *const lapics[] = { "tsc-deadline", "oneshot", "periodic" };
 	static const char *const waits[] = { "hlt", "busy" };
 	unsigned long long v;
@@ -238,6 +243,15 @@ static int parse_run(int argc, char **argv, struct run_config *c)
 	}
 	if (c->attacks && (c->kernel || c->workload != VTIMER_WL_HOSTILE)) {
 		vt_err("--attack is for --workload=hostile");
+		return -1;
+	}
+	if (!c->kernel && c->workload == VTIMER_WL_RR && (c->vcpus < 2 || c->vcpus % 2)) {
+		vt_err("--workload=rr pairs vCPUs (client, server): it needs an even --vcpus, not %d",
+		       c->vcpus);
+		return -1;
+	}
+	if (!c->kernel && c->workload == VTIMER_WL_TICK && !c->tick_ns) {
+		vt_err("--workload=tick runs the nohz tick: it needs --tick=US, not 0");
 		return -1;
 	}
 	if (check_cpu(c) < 0 || timer_mode_check(&c->mode) < 0)

@@ -11,7 +11,7 @@ struct idt_gate {
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 
-extern char timer_entry[], spurious_entry[], other_irq_entry[], syscall_entry[];
+extern char timer_entry[], spurious_entry[], other_irq_entry[], ipi_entry[], syscall_entry[];
 extern char exc_0[], exc_1[], exc_2[], exc_3[], exc_5[], exc_6[], exc_7[], exc_8[],
 	exc_9[], exc_10[], exc_11[], exc_12[], exc_13[], exc_14[], exc_16[], exc_17[],
 	exc_18[], exc_19[], exc_20[], exc_21[];
@@ -43,6 +43,7 @@ static void idt_init(void)
 	set_gate(VEC_SYSCALL, syscall_entry, 3);
 	set_gate(VEC_TIMER, timer_entry, 0);
 	set_gate(VEC_WAKE, other_irq_entry, 0);
+	set_gate(VEC_IPI, ipi_entry, 0);
 	set_gate(VEC_SPURIOUS, spurious_entry, 0);
 	__asm__ volatile("lidt %0" : : "m"(d));
 }
@@ -94,7 +95,7 @@ void cpu_init(struct cpu *c)
 void other_interrupt(void)
 {
 	this_cpu()->res->c.spurious++;
-	wrmsr(MSR_X2APIC_EOI, 0);
+	kwrmsr(MSR_X2APIC_EOI, 0);
 }
 
 extern char wrmsr_safe_insn[], wrmsr_safe_fault[];

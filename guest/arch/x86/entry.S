@@ -67,6 +67,13 @@ other_irq_entry:
 	RESTORE_SCRATCH
 	iretq
 
+	.globl ipi_entry
+ipi_entry:
+	SAVE_SCRATCH
+	call	ipi_interrupt
+	RESTORE_SCRATCH
+	iretq
+
 /* int $4 from CPL3: %rax = number, %rdi/%rsi/%rdx = arguments, result in %rax. */
 	.globl syscall_entry
 syscall_entry:

@@ -30,6 +30,7 @@
 #define VEC_SYSCALL		4	/* int $4 through a DPL3 gate: reaches CPL0 on PVM, VMX, SVM */
 #define VEC_TIMER		0xec
 #define VEC_WAKE		0xed
+#define VEC_IPI			0xee	/* rr: the peer's wake-up */
 #define VEC_SPURIOUS		0xff
 
 /* GDT selectors. */
