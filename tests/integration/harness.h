@@ -20,6 +20,11 @@ int vt_run(struct vt_result *r, const char *const *args);
 void vt_free(struct vt_result *r);
 int64_t jint(json_t *obj, const char *path);	/* "guest.interrupts", -1 if absent */
 int have_kvm(void);
+/* Skips the calling cmocka test, with the reason, where /dev/kvm is unusable. */
+void require_kvm(void);
+/* Every --timer preset, stock KVM first. */
+extern const char *const vt_presets[];
+#define VT_NR_PRESETS	6
 /* VTIMER_TEST_FILTER=glob runs only the matching tests (cmocka's filter). */
 void harness_filter(void);
 /* The lateness bound for a run of this many vCPUs on this machine (harness.c). */
@@ -27,5 +32,9 @@ int64_t late_bound_ns(int vcpus);
 /* cmocka asserts: every vCPU delivered count events, none lost, early or
  * unexpected, lateness in [0, late_ns], interrupts bounded both ways. */
 void check_delivery(json_t *run, int vcpus, int count, int64_t late_ns);
+/* The guest's exit-causing operations agree with its other counters and
+ * with the mode: op_user is 0 under deliver=kernel, else at least the
+ * TSC-deadline writes (check_delivery calls it). */
+void check_ops(json_t *run);
 
 #endif

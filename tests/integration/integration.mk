@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Guest integration tests: cmocka programs that drive build/vtimer.
-INTEG_BINS := $(BUILD)/tests/integration/test_guest $(BUILD)/tests/integration/test_modes
+INTEG_BINS := $(BUILD)/tests/integration/test_guest $(BUILD)/tests/integration/test_modes \
+	$(BUILD)/tests/integration/test_workloads
 TEST_BINS += $(INTEG_BINS)
 
 $(BUILD)/tests/integration/test_%: tests/integration/test_%.c tests/integration/harness.c \

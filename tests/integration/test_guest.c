@@ -29,14 +29,6 @@
 #define COUNT		500
 #define INTERVAL_US	1000
 
-static void require_kvm(void)
-{
-	if (!have_kvm()) {
-		print_message("SKIP: no usable /dev/kvm on this host\n");
-		skip();
-	}
-}
-
 /*
  * Stock KVM: TSC-deadline writes are handled in the kernel, never in user
  * space; every programmed deadline is one write (plus writes of 0). KVM's

@@ -29,18 +29,8 @@
 
 #include "harness.h"
 
-static const char *const presets[] = {
-	"kvm", "exitless", "lazy", "pvtimer", "hybrid", "apicv-model",
-};
-#define NR_PRESETS	(sizeof(presets) / sizeof(presets[0]))
-
-static void require_kvm(void)
-{
-	if (!have_kvm()) {
-		print_message("SKIP: no usable /dev/kvm on this host\n");
-		skip();
-	}
-}
+#define presets vt_presets
+#define NR_PRESETS VT_NR_PRESETS
 
 /* Runs vtimer and returns the parsed run; fails the test on a non-zero status. */
 static json_t *run(struct vt_result *r, const char *timer, const char *workload, int vcpus,
