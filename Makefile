@@ -59,16 +59,22 @@ include tests/tests.mk
 # Debian packages the build and the tests need; installed when root, else named.
 BUILD_PKGS := libjansson-dev
 TEST_PKGS := libcmocka-dev spin clang libclang-rt-14-dev
+RUN_PKGS := gnuplot-nox
 deps-build:
 	$(Q)scripts/deps.sh $(BUILD_PKGS)
 deps-test:
 	$(Q)scripts/deps.sh $(BUILD_PKGS) $(TEST_PKGS)
 
-run: all
-	$(BUILD)/vtimer run --timer=kvm --workload=cyclic --vcpus=2 --count=500 --json=$(BUILD)/run.json
+deps-run:
+	$(Q)scripts/deps.sh $(BUILD_PKGS) $(RUN_PKGS)
+
+# The main job: every preset on every workload, side by side, with the
+# series' tables and the plots in build/bench/.
+run: deps-run all
+	$(BUILD)/vtimer bench --quick --out=$(BUILD)/bench
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan
 
-.PHONY: all run clean deps-build deps-test test
+.PHONY: all run clean deps-build deps-test deps-run test
 -include $(HOST_OBJS:.o=.d) $(GUEST_OBJS:.o=.d)

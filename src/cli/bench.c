@@ -1,75 +1,68 @@
 // SPDX-License-Identifier: MIT
 /*
  * vtimer bench: the timer modes side by side in one run, one fresh VM per
- * (preset, workload) cell, same guest, same counts. Prints one table (also
- * as Markdown with --markdown) and writes every run to --json.
+ * (preset, workload, repeat), same guest, same counts, interleaved so that
+ * machine drift hits every mode alike (bench/bench.h). Prints the series'
+ * tables (bench/tables.c); --out=DIR gets results.json (every run, in
+ * vtimer run's JSON format), tables.md and the plots (bench/plots.c).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "../bench/bench.h"
 #include "../bench/engine_bench.h"
 #include "../bench/runner.h"
 #include "../outfile.h"
 #include "../util.h"
 
 #define MAX_CELLS 64
+#define MAX_REPEAT 15
 
 static const char bench_help[] =
 "usage: vtimer bench [options]\n"
 "       vtimer bench engine [--quick]   the timer engine alone, no KVM: cost per\n"
 "                                       operation for 1..1024 simulated vCPUs\n"
+"  --quick               every preset on every workload, short counts, 1 repeat\n"
 "  --timers=A,B,...      presets (default: kvm,exitless,lazy,pvtimer,hybrid,apicv-model)\n"
-"  --workloads=A,B,...   workloads (default: cyclic,latency)\n"
-"  --vcpus=N --count=N --interval=US --tick=US   as for vtimer run\n"
+"  --workloads=A,B,...   cyclic, latency, latency-busy, rr, tick, throughput\n"
+"                        (default: all; rr needs an even --vcpus)\n"
+"  --repeat=N            runs per cell, interleaved; medians reported (default 3,\n"
+"                        1 with --quick)\n"
+"  --vcpus=N --count=N --interval=US --tick=US   as for vtimer run (default\n"
+"                        2 vCPUs, 500 events, 100 with --quick; tick runs count/4)\n"
+"  --out=DIR             results.json, tables.md, plot data and SVG/PNG plots\n"
 "  --json=FILE           every run, in vtimer run's JSON format\n"
-"  --markdown=FILE       the table as Markdown\n";
+"  --markdown=FILE       the tables as Markdown\n";
+
+enum { O_QUICK = 256, O_REPEAT, O_OUT };
 
 static const struct option bench_opts[] = {
 	{ "timers", 1, 0, 't' }, { "workloads", 1, 0, 'w' }, { "vcpus", 1, 0, 'v' },
 	{ "count", 1, 0, 'c' }, { "interval", 1, 0, 'i' }, { "tick", 1, 0, 'k' },
-	{ "json", 1, 0, 'j' }, { "markdown", 1, 0, 'm' }, { "help", 0, 0, 'h' }, { 0 },
+	{ "json", 1, 0, 'j' }, { "markdown", 1, 0, 'm' }, { "quick", 0, 0, O_QUICK },
+	{ "repeat", 1, 0, O_REPEAT }, { "out", 1, 0, O_OUT }, { "help", 0, 0, 'h' }, { 0 },
 };
 
-static double per(uint64_t a, uint64_t b)
-{
-	return b ? (double)a / b : 0;
-}
+static const struct {
+	const char *name;
+	enum vtimer_workload wl;
+	enum vtimer_wait wait;
+} bench_workloads[] = {
+	{ "cyclic", VTIMER_WL_CYCLIC, VTIMER_WAIT_HLT },
+	{ "latency", VTIMER_WL_LATENCY, VTIMER_WAIT_HLT },
+	{ "latency-busy", VTIMER_WL_LATENCY, VTIMER_WAIT_BUSY },
+	{ "rr", VTIMER_WL_RR, VTIMER_WAIT_HLT },
+	{ "tick", VTIMER_WL_TICK, VTIMER_WAIT_HLT },
+	{ "throughput", VTIMER_WL_THROUGHPUT, VTIMER_WAIT_HLT },
+};
 
-static void table(const struct run_report *r, int n, FILE *f, bool md)
-{
-	const char *sep = md ? " | " : "  ";
-
-	if (md)
-		fprintf(f, "| timer | workload | events | user exits/ev | kvm exits/ev | msr writes/deadline | p50 us | p99 us | max us | hk cpu %% | status |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
-	else
-		fprintf(f, "%-12s %-8s %7s %10s %10s %10s %8s %8s %8s %7s %s\n", "timer", "workload",
-			"events", "uexit/ev", "kvmexit/ev", "msr/dl", "p50_us", "p99_us", "max_us",
-			"hk_cpu%", "status");
-	for (int i = 0; i < n; i++) {
-		const struct run_report *x = &r[i];
-		const struct vcpu_report *t = &x->total;
-		double hk = x->wall_s > 0 ? x->hk_cpu_ns / 1e7 / x->wall_s : 0;
-
-		if (md)
-			fprintf(f, "| %s | %s | %llu | %.3f | %.3f | %.4f | %.1f | %.1f | %.1f | %.1f | %d |\n",
-				x->cfg.mode.preset, workload_name(x->cfg.workload),
-				(unsigned long long)t->c.events, per(t->exits_total, t->c.events),
-				per(stat_total(x, "exits"), t->c.events),
-				per(t->c.msr_writes, t->c.deadlines), t->lat.p50 / 1e3,
-				t->lat.p99 / 1e3, t->lat.max / 1e3, hk, x->status);
-		else
-			fprintf(f, "%-12s %-8s %7llu %10.3f %10.3f %10.4f %8.1f %8.1f %8.1f %7.1f %d%s%s\n",
-				x->cfg.mode.preset, workload_name(x->cfg.workload),
-				(unsigned long long)t->c.events, per(t->exits_total, t->c.events),
-				per(stat_total(x, "exits"), t->c.events),
-				per(t->c.msr_writes, t->c.deadlines), t->lat.p50 / 1e3,
-				t->lat.p99 / 1e3, t->lat.max / 1e3, hk, x->status,
-				x->error[0] ? sep : "", x->error);
-	}
-}
+#define NR_WL (int)(sizeof(bench_workloads) / sizeof(bench_workloads[0]))
 
 /* Splits a comma list into at most max items (pointers into s). */
 static int split(char *s, char **out, int max)
@@ -79,6 +72,14 @@ static int split(char *s, char **out, int max)
 	for (char *tok = strtok(s, ","); tok && n < max; tok = strtok(NULL, ","))
 		out[n++] = tok;
 	return n;
+}
+
+static int workload_index(const char *name)
+{
+	for (int i = 0; i < NR_WL; i++)
+		if (!strcmp(bench_workloads[i].name, name))
+			return i;
+	return -1;
 }
 
 static int cmd_bench_engine(int argc, char **argv)
@@ -96,100 +97,284 @@ static int cmd_bench_engine(int argc, char **argv)
 	return bench_engine(stdout, quick) < 0 ? VT_EXIT_SETUP : 0;
 }
 
-int cmd_bench(int argc, char **argv)
+/* DIR made if missing, and writable; -1 with one line. */
+static int out_dir(const char *dir)
 {
-	char timers_buf[256] = "kvm,exitless,lazy,pvtimer,hybrid,apicv-model";
-	char wl_buf[128] = "cyclic,latency";
-	const char *json = NULL, *md = NULL;
-	struct run_config base = {
-		.vcpus = 2, .count = 500, .interval_ns = 1000000, .tick_ns = 4000000,
-		.mem_size = 128 << 20, .lapic = VTIMER_LAPIC_DEADLINE, .hk_cpu = -1, .pin = -1,
-		.timer_floor_ns = TIMER_FLOOR_DEFAULT_NS,
-	};
-	char *timers[16], *wls[8];
-	struct run_report *r;
-	struct outfile jf = { 0 }, mf = { 0 };
-	unsigned long long v;
-	int o, nt, nw, n = 0, status = 0;
+	char probe[4200];
+	FILE *f;
 
-	if (argc > 1 && !strcmp(argv[1], "engine"))
-		return cmd_bench_engine(argc, argv);
+	if (strchr(dir, '\'') || strlen(dir) > 4000) {
+		vt_err("--out=%s: a quote in the path or a path that long is not supported", dir);
+		return -1;
+	}
+	if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
+		vt_err("--out=%s: cannot create: %s", dir, strerror(errno));
+		return -1;
+	}
+	snprintf(probe, sizeof(probe), "%s/.vtimer-write-test", dir);
+	if (!(f = fopen(probe, "w"))) {
+		vt_err("--out=%s: cannot write there: %s", dir, strerror(errno));
+		return -1;
+	}
+	fclose(f);
+	unlink(probe);
+	return 0;
+}
+
+/* A named output file that cannot be written is refused before any run. */
+static int check_file(const char *opt, const char *path)
+{
+	struct outfile t = { 0 };
+
+	if (!path)
+		return 0;
+	if (outfile_open(&t, opt, path) < 0)
+		return -1;
+	outfile_discard(&t);
+	return 0;
+}
+
+struct opts {
+	char timers[256], wls[128];
+	const char *json, *md, *out;
+	bool quick, wls_given, count_given;
+	int repeat;
+	struct run_config base;
+};
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	unsigned long long v;
+	int c;
+
 	optind = 1;
 	opterr = 0;
-	while ((o = getopt_long(argc, argv, ":h", bench_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", bench_opts, NULL)) != -1) {
 		int e = 0;
 
-		switch (o) {
-		case 't': snprintf(timers_buf, sizeof(timers_buf), "%s", optarg); break;
-		case 'w': snprintf(wl_buf, sizeof(wl_buf), "%s", optarg); break;
-		case 'v': e = parse_u64("vcpus", optarg, 1, VTIMER_MAX_VCPUS, &v); base.vcpus = v; break;
-		case 'c': e = parse_u64("count", optarg, 1, 1000000, &v); base.count = v; break;
-		case 'i': e = parse_u64("interval", optarg, 10, 10000000, &v); base.interval_ns = v * 1000; break;
-		case 'k': e = parse_u64("tick", optarg, 0, 1000000, &v); base.tick_ns = v * 1000; break;
-		case 'j': json = optarg; break;
-		case 'm': md = optarg; break;
-		case 'h': fputs(bench_help, stdout); return 0;
-		case ':': vt_err("option %s needs a value", argv[optind - 1]); return VT_EXIT_SETUP;
+		switch (c) {
+		case 't': snprintf(o->timers, sizeof(o->timers), "%s", optarg); break;
+		case 'w':
+			snprintf(o->wls, sizeof(o->wls), "%s", optarg);
+			o->wls_given = true;
+			break;
+		case 'v': e = parse_u64("vcpus", optarg, 1, VTIMER_MAX_VCPUS, &v); o->base.vcpus = v; break;
+		case 'c':
+			e = parse_u64("count", optarg, 1, 1000000, &v);
+			o->base.count = v;
+			o->count_given = true;
+			break;
+		case 'i': e = parse_u64("interval", optarg, 10, 10000000, &v); o->base.interval_ns = v * 1000; break;
+		case 'k':
+			e = parse_u64("tick", optarg, 0, 1000000, &v);
+			if (!e && v && v < 1000) {
+				vt_err("--tick=%s: under 1000 us (HZ above 1000) is refused, as by vtimer run", optarg);
+				e = -1;
+			}
+			o->base.tick_ns = v * 1000;
+			break;
+		case O_REPEAT: e = parse_u64("repeat", optarg, 1, MAX_REPEAT, &v); o->repeat = v; break;
+		case O_QUICK: o->quick = true; break;
+		case O_OUT: o->out = optarg; break;
+		case 'j': o->json = optarg; break;
+		case 'm': o->md = optarg; break;
+		case 'h': fputs(bench_help, stdout); return 1;
+		case ':': vt_err("option %s needs a value", argv[optind - 1]); return -1;
 		default:
 			vt_err("unknown option '%s' (try: vtimer bench --help)", argv[optind - 1]);
-			return VT_EXIT_SETUP;
+			return -1;
 		}
 		if (e < 0)
-			return VT_EXIT_SETUP;
+			return -1;
 	}
 	if (optind < argc) {
 		vt_err("unexpected argument '%s'", argv[optind]);
-		return VT_EXIT_SETUP;
+		return -1;
 	}
-	nt = split(timers_buf, timers, 16);
-	nw = split(wl_buf, wls, 8);
+	if (!o->repeat)
+		o->repeat = o->quick ? 1 : 3;
+	if (!o->count_given)
+		o->base.count = o->quick ? 100 : 500;
+	return 0;
+}
+
+/* The matrix: timers x workloads, rr dropped (with a note) for an odd --vcpus unless asked. */
+static int build_cells(struct opts *o, struct bench *b)
+{
+	char *timers[16], *wls[NR_WL + 8];
+	int nt = split(o->timers, timers, 16), nw = split(o->wls, wls, NR_WL + 8);
+	struct timer_mode m;
+
 	for (int i = 0; i < nt; i++)
-		if (timer_mode_preset(timers[i], &base.mode) < 0)
-			return VT_EXIT_SETUP;
-	for (int k = 0; k < nw; k++)
-		if (strcmp(wls[k], "cyclic") && strcmp(wls[k], "latency")) {
-			vt_err("--workloads: bench runs cyclic and latency, not '%s'", wls[k]);
-			return VT_EXIT_SETUP;
+		if (timer_mode_preset(timers[i], &m) < 0)
+			return -1;
+	for (int k = 0; k < nw; k++) {
+		if (workload_index(wls[k]) < 0) {
+			vt_err("--workloads: '%s' is not one of cyclic, latency, latency-busy, rr, tick, throughput",
+			       wls[k]);
+			return -1;
 		}
+		if (!strcmp(wls[k], "rr") && o->base.vcpus % 2) {
+			if (o->wls_given) {
+				vt_err("--workloads=rr pairs vCPUs: it needs an even --vcpus, not %d",
+				       o->base.vcpus);
+				return -1;
+			}
+			fprintf(stderr, "vtimer: bench: rr left out: it pairs vCPUs and --vcpus=%d is odd\n",
+				o->base.vcpus);
+			memmove(&wls[k], &wls[k + 1], (nw - k - 1) * sizeof(wls[0]));
+			nw--;
+			k--;
+		}
+	}
 	if (!nt || !nw || nt * nw > MAX_CELLS) {
 		vt_err("bench needs 1..%d (timer, workload) cells", MAX_CELLS);
-		return VT_EXIT_SETUP;
+		return -1;
 	}
-	base.guest = default_guest_path();
-	base.console = "/dev/null";
-	r = calloc(nt * nw, sizeof(*r));
-	if (!r || (json && outfile_open(&jf, "json", json) < 0) ||
-	    (md && outfile_open(&mf, "markdown", md) < 0)) {
-		outfile_discard(&jf);
-		free(r);
-		return VT_EXIT_SETUP;	/* refused before any run, the files untouched */
-	}
-	vm_catch_stop_signals();
-	for (int k = 0; k < nw && !vm_stop_signal(); k++)
-		for (int i = 0; i < nt && !vm_stop_signal(); i++) {
-			struct run_config c = base;
+	b->cells = calloc(nt * nw, sizeof(*b->cells));
+	if (!b->cells)
+		return -1;
+	/* Workload-major: a table's cells sit together, kvm (if listed) first in each. */
+	for (int k = 0; k < nw; k++)
+		for (int i = 0; i < nt; i++) {
+			struct bench_cell *c = &b->cells[b->nr_cells++];
 
-			timer_mode_preset(timers[i], &c.mode);
-			c.workload = strcmp(wls[k], "cyclic") ? VTIMER_WL_LATENCY : VTIMER_WL_CYCLIC;
-			fprintf(stderr, "vtimer: bench %s %s ...\n", timers[i], wls[k]);
-			if (run_once(&c, &r[n]) && !status)
-				status = r[n].status;
-			n++;
+			c->timer = timers[i];
+			c->workload = bench_workloads[workload_index(wls[k])].name;
+			c->runs = calloc(o->repeat, sizeof(*c->runs));
+			if (!c->runs)
+				return -1;
 		}
-	if (vm_stop_signal())
-		status = VT_EXIT_SIGNAL;	/* the table has the runs done so far */
-	printf("vtimer bench: vcpus=%d count=%u interval=%lluus tick=%lluus (host: see vtimer probe)\n",
-	       base.vcpus, base.count, (unsigned long long)base.interval_ns / 1000,
-	       (unsigned long long)base.tick_ns / 1000);
-	table(r, n, stdout, false);
-	if (mf.f)
-		table(r, n, mf.f, true);
-	if (outfile_commit(&mf) < 0 ||
-	    (jf.f && (report_json_write(r, n, jf.f) < 0 || outfile_commit(&jf) < 0)))
-		status = VT_EXIT_SETUP;
+	b->repeat = o->repeat;
+	return 0;
+}
+
+static struct run_config cell_config(const struct opts *o, const struct bench_cell *c)
+{
+	struct run_config cfg = o->base;
+	int w = workload_index(c->workload);
+
+	timer_mode_preset(c->timer, &cfg.mode);
+	cfg.workload = bench_workloads[w].wl;
+	cfg.wait = bench_workloads[w].wait;
+	/* A tick event is two tick periods (busy, then idle): fewer of them. */
+	if (cfg.workload == VTIMER_WL_TICK) {
+		cfg.count = cfg.count / 4 ? cfg.count / 4 : 1;
+		if (!cfg.tick_ns)
+			cfg.tick_ns = 4000000;
+	}
+	return cfg;
+}
+
+static int write_outputs(const struct opts *o, const struct bench *b, struct run_report *flat,
+			 int n)
+{
+	struct outfile jf = { 0 }, mf = { 0 }, dj = { 0 }, dm = { 0 };
+	char path[4200];
+	int bad = 0;
+
+	if (o->out) {
+		snprintf(path, sizeof(path), "%s/results.json", o->out);
+		bad |= outfile_open(&dj, "out", path) < 0 || report_json_write(flat, n, dj.f) < 0 ||
+		       outfile_commit(&dj) < 0;
+		snprintf(path, sizeof(path), "%s/tables.md", o->out);
+		if (!outfile_open(&dm, "out", path)) {
+			bench_tables(b, dm.f, true);
+			bad |= outfile_commit(&dm) < 0;
+		} else {
+			bad = 1;
+		}
+		bad |= bench_plots(b, o->out) < 0;
+	}
+	if (o->json) {
+		bad |= outfile_open(&jf, "json", o->json) < 0 ||
+		       report_json_write(flat, n, jf.f) < 0 || outfile_commit(&jf) < 0;
+	}
+	if (o->md && !outfile_open(&mf, "markdown", o->md)) {
+		bench_tables(b, mf.f, true);
+		bad |= outfile_commit(&mf) < 0;
+	}
+	outfile_discard(&dj);
+	outfile_discard(&dm);
 	outfile_discard(&jf);
-	for (int i = 0; i < n; i++)
-		report_free(&r[i]);
-	free(r);
+	outfile_discard(&mf);
+	return bad ? -1 : 0;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+	struct opts o = {
+		.timers = "kvm,exitless,lazy,pvtimer,hybrid,apicv-model",
+		.wls = "cyclic,latency,latency-busy,rr,tick,throughput",
+		.base = {
+			.vcpus = 2, .interval_ns = 1000000, .tick_ns = 4000000,
+			.mem_size = 128 << 20, .lapic = VTIMER_LAPIC_DEADLINE, .hk_cpu = -1,
+			.pin = -1, .timer_floor_ns = TIMER_FLOOR_DEFAULT_NS,
+		},
+	};
+	struct bench b = { 0 };
+	struct run_report *flat;
+	bool tty = isatty(fileno(stderr));
+	char title[256];
+	int p, status = 0, n = 0, total;
+
+	if (argc > 1 && !strcmp(argv[1], "engine"))
+		return cmd_bench_engine(argc, argv);
+	p = parse(argc, argv, &o);
+	if (p)
+		return p > 0 ? 0 : VT_EXIT_SETUP;
+	if (build_cells(&o, &b) < 0 || (o.out && out_dir(o.out) < 0))
+		return VT_EXIT_SETUP;
+	/* Refused before any run: the named files are checked now, written at the end. */
+	if (check_file("json", o.json) < 0 || check_file("markdown", o.md) < 0)
+		return VT_EXIT_SETUP;
+	o.base.guest = default_guest_path();
+	o.base.console = "/dev/null";
+	total = b.nr_cells * b.repeat;
+	vm_catch_stop_signals();
+	for (int rep = 0; rep < b.repeat && !vm_stop_signal(); rep++)
+		for (int i = 0; i < b.nr_cells && !vm_stop_signal(); i++) {
+			struct bench_cell *c = &b.cells[i];
+			struct run_config cfg = cell_config(&o, c);
+
+			n++;
+			if (tty)
+				fprintf(stderr, "\r\033[Kvtimer bench [%d/%d] %s %s (repeat %d/%d)", n,
+					total, c->timer, c->workload, rep + 1, b.repeat);
+			else
+				fprintf(stderr, "vtimer: bench [%d/%d] %s %s (repeat %d/%d)\n", n, total,
+					c->timer, c->workload, rep + 1, b.repeat);
+			if (run_once(&cfg, &c->runs[c->n]) && !status)
+				status = c->runs[c->n].status;
+			c->n++;
+		}
+	if (tty)
+		fprintf(stderr, "\r\033[K");
+	if (vm_stop_signal())
+		status = VT_EXIT_SIGNAL;	/* the tables have the runs done so far */
+	snprintf(title, sizeof(title),
+		 "vtimer bench: vcpus=%d count=%u interval=%lluus tick=%lluus repeat=%d (medians; host: vtimer probe)",
+		 o.base.vcpus, o.base.count, (unsigned long long)o.base.interval_ns / 1000,
+		 (unsigned long long)o.base.tick_ns / 1000, b.repeat);
+	b.title = title;
+	bench_tables(&b, stdout, false);
+	/* Every run, cell by cell, for the JSON. */
+	flat = calloc(total ? total : 1, sizeof(*flat));
+	n = 0;
+	for (int i = 0; flat && i < b.nr_cells; i++)
+		for (int k = 0; k < b.cells[i].n; k++)
+			flat[n++] = b.cells[i].runs[k];
+	if (!flat || write_outputs(&o, &b, flat, n) < 0)
+		status = VT_EXIT_SETUP;
+	if (o.out)
+		printf("\nresults, tables and plots: %s/ (results.json, tables.md, latency-*.svg/png, exits-*.svg/png)\n",
+		       o.out);
+	free(flat);
+	for (int i = 0; i < b.nr_cells; i++) {
+		for (int k = 0; k < b.cells[i].n; k++)
+			report_free(&b.cells[i].runs[k]);
+		free(b.cells[i].runs);
+	}
+	free(b.cells);
 	return status;
 }

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vtimer bench's aggregation and tables (src/bench/tables.c, plots.c) on
+ * made-up reports, no KVM: the median and spread over repeats, the lazy
+ * series' per-transaction figures and their percent of kvm's, the rates'
+ * ratio to kvm, and the plot data files. Exact figures, no tolerance.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "bench/bench.h"
+
+static struct run_report rr_run(uint64_t dl_writes, uint64_t tx, double tps)
+{
+	struct run_report r;
+
+	memset(&r, 0, sizeof(r));
+	r.cfg.workload = VTIMER_WL_RR;
+	r.total.c.transactions = tx;
+	r.total.c.events = 2 * tx;
+	r.total.c.op_wrmsr_deadline = dl_writes;
+	r.total.c.op_wrmsr_icr = 2 * tx;
+	r.total.c.op_hlt = 2 * tx;
+	r.transactions_per_s = tps;
+	return r;
+}
+
+static double p50_us(const struct run_report *r)
+{
+	return r->total.lat.p50 / 1e3;
+}
+
+static void test_median(void **state)
+{
+	struct run_report runs[3];
+	struct bench_cell c = { "kvm", "cyclic", runs, 3 };
+	double lo, hi;
+
+	memset(runs, 0, sizeof(runs));
+	runs[0].total.lat.p50 = 5000;
+	runs[1].total.lat.p50 = 1000;
+	runs[2].total.lat.p50 = 3000;
+	assert_true(bench_median(&c, p50_us, &lo, &hi) == 3.0);
+	assert_true(lo == 1.0 && hi == 5.0);
+	c.n = 2;	/* even: the mean of the middle two */
+	assert_true(bench_median(&c, p50_us, NULL, NULL) == 3.0);
+	c.n = 0;
+	assert_true(bench_median(&c, p50_us, &lo, &hi) == 0.0);
+}
+
+static char *tables_md(const struct bench *b)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	bench_tables(b, f, true);
+	fclose(f);
+	return buf;
+}
+
+static void test_lazy_table(void **state)
+{
+	struct run_report kvm[1] = { rr_run(200, 100, 1000) }, lazy[1] = { rr_run(10, 100, 1100) };
+	struct bench_cell cells[] = { { "kvm", "rr", kvm, 1 }, { "lazy", "rr", lazy, 1 } };
+	struct bench b = { cells, 2, 1, "title" };
+	char *md = tables_md(&b);
+
+	/* kvm: 2 TSC-deadline writes per transaction; lazy 0.1, 5% of kvm's */
+	assert_non_null(strstr(md, "| kvm | 2.000 | 0.000 | 2.000 | 0.000 | 2.000 | 0.000 | 0.000 | 6.000 | 100.0% | 100.0% |"));
+	assert_non_null(strstr(md, "| lazy | 0.100 | 0.000 | 2.000 | 0.000 | 2.000 | 0.000 | 0.000 | 4.100 | 5.0% | 68.3% |"));
+	/* exitless table: rr rate as a ratio to kvm's */
+	assert_non_null(strstr(md, "| lazy | 1100 | 1.100 |"));
+	free(md);
+}
+
+static void test_plot_data(void **state)
+{
+	struct run_report kvm[1] = { rr_run(200, 100, 1000) };
+	struct bench_cell cells[] = { { "kvm", "rr", kvm, 1 } };
+	struct bench b = { cells, 1, 1, "title" };
+	char dir[] = "/tmp/vtimer-bench-XXXXXX", path[128], line[256];
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	assert_in_range(bench_plots(&b, dir), 0, 1);
+	snprintf(path, sizeof(path), "%s/exits-rr.dat", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	assert_string_equal(line, "timer tsc-deadline eoi icr other-wrmsr hlt pio kicks\n");
+	assert_non_null(fgets(line, sizeof(line), f));
+	/* per event (2 per transaction): 1 write, 1 ICR, 1 hlt */
+	assert_string_equal(line, "kvm 1.0000 0.0000 1.0000 0.0000 1.0000 0.0000 0.0000\n");
+	fclose(f);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_median),
+		cmocka_unit_test(test_lazy_table),
+		cmocka_unit_test(test_plot_data),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
