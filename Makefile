@@ -34,7 +34,24 @@ GUEST_SRCS := $(wildcard guest/arch/x86/*.S guest/arch/x86/*.c guest/kernel/*.c 
 	guest/workloads/*.c)
 GUEST_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(GUEST_SRCS)))
 
-all: deps-build $(BUILD)/vtimer $(BUILD)/guest.elf
+# Debian packages the build and the tests need; installed when root, else
+# named. This runs while the Makefile is read, before any rule: a parallel
+# build cannot compile ahead of the install, and the checks made at parse
+# time (clang's libFuzzer in tests/fuzz/fuzz.mk) see the installed tools.
+BUILD_PKGS := libjansson-dev
+TEST_PKGS := libcmocka-dev spin clang libclang-rt-14-dev
+RUN_PKGS := gnuplot-nox
+GOALS := $(or $(MAKECMDGOALS),all)
+ifneq ($(filter-out clean,$(GOALS)),)
+DEPS := $(BUILD_PKGS) \
+	$(if $(filter test test-asan test-tsan fuzz fuzz-build,$(GOALS)),$(TEST_PKGS)) \
+	$(if $(filter run,$(GOALS)),$(RUN_PKGS))
+ifneq ($(shell scripts/deps.sh $(DEPS) >&2 && echo ok),ok)
+$(error vtimer: the packages this build needs are missing (see above))
+endif
+endif
+
+all: $(BUILD)/vtimer $(BUILD)/guest.elf
 
 $(BUILD)/vtimer: $(HOST_OBJS)
 	$(call say,LD,$@)$(CC) -o $@ $^ $(HOST_LIBS)
@@ -56,10 +73,6 @@ $(BUILD)/guest/%.o: guest/%.S
 
 include tests/tests.mk
 
-# Debian packages the build and the tests need; installed when root, else named.
-BUILD_PKGS := libjansson-dev
-TEST_PKGS := libcmocka-dev spin clang libclang-rt-14-dev
-RUN_PKGS := gnuplot-nox
 deps-build:
 	$(Q)scripts/deps.sh $(BUILD_PKGS)
 deps-test:
@@ -70,7 +83,7 @@ deps-run:
 
 # The main job: every preset on every workload, side by side, with the
 # series' tables and the plots in build/bench/.
-run: deps-run all
+run: all
 	$(BUILD)/vtimer bench --quick --out=$(BUILD)/bench
 
 clean:

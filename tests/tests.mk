@@ -5,5 +5,5 @@
 TEST_BINS :=
 include $(wildcard tests/*/*.mk)
 
-test: deps-test all $(TEST_BINS)
+test: all $(TEST_BINS)
 	$(Q)tests/run-all.sh $(TEST_BINS)

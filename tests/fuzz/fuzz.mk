@@ -39,7 +39,7 @@ tests/fuzz/run.sh: $(FUZZ_BINS)
 endif
 TEST_BINS += tests/fuzz/run.sh
 
-fuzz: deps-test $(FUZZ_BINS)
+fuzz: $(FUZZ_BINS)
 	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh --long
 
 fuzz-build: $(FUZZ_BINS)

@@ -46,7 +46,7 @@ build-$(1)/tests/integration/test_%: tests/integration/test_%.c tests/integratio
 
 san-build-$(1): build-$(1)/vtimer build-$(1)/guest.elf $$(SAN_UNIT_$(1)) $$(SAN_INTEG_$(1))
 
-test-$(1): deps-test all san-build-$(1) $(MB_KERNELS)
+test-$(1): all san-build-$(1) $(MB_KERNELS)
 	$$(Q)SAN=$(1) tests/sanitize/run.sh --all
 
 .PHONY: san-build-$(1) test-$(1)
