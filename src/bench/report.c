@@ -215,6 +215,11 @@ static void report_host(const struct run_report *r, FILE *f)
 			(unsigned long long)h->kicks,
 			(unsigned long long)r->hk_scans, r->hk_cpu_ns / 1e6,
 			r->wall_s > 0 ? r->hk_cpu_ns / 1e7 / r->wall_s : 0.0);
+		if (r->hk_cpu_ns)
+			fprintf(f, "\nhousekeeping timer advance=%.1f us (%s), spent waiting it out=%.1f ms",
+				r->hk_advance_ns / 1e3,
+				r->cfg.timer_advance_ns < 0 ? "self-tuned" : "fixed",
+				r->hk_spin_ns / 1e6);
 		if (!r->cfg.kernel)
 			fprintf(f, "\nguest pv writes (no exit)=%llu",
 				(unsigned long long)r->total.c.pv_writes);
@@ -344,6 +349,13 @@ static json_t *run_json(const struct run_report *r)
 	json_object_set_new(json_object_get(run, "host"), "housekeeping_cpu_ns",
 			    json_integer(r->hk_cpu_ns));
 	json_object_set_new(json_object_get(run, "host"), "scans", json_integer(r->hk_scans));
+	json_object_set_new(json_object_get(run, "host"), "advance_ns",
+			    json_integer(r->hk_advance_ns));
+	json_object_set_new(json_object_get(run, "host"), "advance_spin_ns",
+			    json_integer(r->hk_spin_ns));
+	json_object_set_new(run, "timer_advance",
+			    r->cfg.timer_advance_ns < 0 ? json_string("auto")
+							: json_integer(r->cfg.timer_advance_ns));
 	json_object_set_new(run, "housekeeping_cpu_pct",
 			    json_real(r->wall_s > 0 ? r->hk_cpu_ns / 1e7 / r->wall_s : 0));
 	json_object_set_new(run, "per_vcpu", per);

@@ -18,6 +18,7 @@
 struct run_config {
 	struct timer_mode mode;
 	uint64_t timer_floor_ns;	/* --timer-floor (timer.h), 0 = none */
+	int64_t timer_advance_ns;	/* --timer-advance: HK_ADVANCE_AUTO (timer.h) or ns */
 	enum vtimer_workload workload;
 	int vcpus;
 	uint32_t count;			/* timer events per vCPU */
@@ -63,6 +64,8 @@ struct run_report {
 	double wall_s;
 	uint64_t hk_cpu_ns;		/* housekeeping thread CPU time */
 	uint64_t hk_scans;
+	uint64_t hk_advance_ns;		/* housekeeping timer advance at the end */
+	uint64_t hk_spin_ns;		/* ... and the time spent waiting advances out */
 	bool engine;			/* the VMM's timer engine ran (deliver != kernel) */
 	uint64_t look_ns;		/* look-ahead in force */
 	int hk_cpu;			/* housekeeping CPU, -1 = unpinned */

@@ -56,10 +56,9 @@ int boot_layout(struct vm *vm, const struct run_config *cfg, struct vtimer_boot 
 		.results_gpa = res, .samples_gpa = smp, .samples_per_cpu = per,
 		.attacks = cfg->attacks ? cfg->attacks : VTIMER_ATTACK_ALL,
 		/* the engine's MSR filter sends both to user space (engine_host.c) */
-		.user_msrs = cfg->mode.deliver != DELIVER_KERNEL ?
+		.user_msrs = timer_deliver_ops[cfg->mode.deliver].vm_ops ?
 			     VTIMER_USER_DEADLINE | VTIMER_USER_PV : 0,
-		.pv_window_ns = cfg->mode.discover == DISCOVER_SCAN ?
-				cfg->mode.scan_ns + VTIMER_PV_SCAN_MARGIN_NS : 0,
+		.pv_window_ns = timer_discover_ops[cfg->mode.discover].window_ns(&cfg->mode),
 	};
 	if (!gb || boot_layout_check(b, vm->mem_size) < 0) {
 		vt_err("--count=%u with %d vCPUs needs more guest memory than --mem=%llu MiB",

@@ -37,7 +37,7 @@ static int load_guest(struct vm *vm, const struct run_config *cfg)
 static int placement(const struct run_config *cfg, int *vcpu_cpus)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
-	bool hk = cfg->mode.deliver == DELIVER_HOUSEKEEPING || cfg->mode.discover != DISCOVER_EXIT;
+	bool hk = timer_mode_needs_hk(&cfg->mode);
 	bool pin = cfg->pin > 0 || (cfg->pin < 0 && hk && cfg->vcpus < n);
 
 	*vcpu_cpus = 0;
@@ -100,7 +100,8 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 		goto out;
 	}
 	if ((cfg->kernel && timer_mode_check_kernel(&cfg->mode) < 0) ||
-	    timer_engine_init(&eng, &vm, &cfg->mode, hk_cpu, cfg->timer_floor_ns) < 0)
+	    timer_engine_init(&eng, &vm, &cfg->mode, hk_cpu, cfg->timer_floor_ns,
+			      cfg->timer_advance_ns) < 0)
 		goto out;
 	r->engine = eng.vt != NULL;
 	r->look_ns = eng.look_ns;
@@ -124,6 +125,8 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	r->wall_s = (now_ns() - t0) / 1e9;
 	r->hk_cpu_ns = hk_cpu_ns(eng.hk);
 	r->hk_scans = hk_scans(eng.hk);
+	r->hk_advance_ns = hk_advance_ns(eng.hk);
+	r->hk_spin_ns = hk_spin_ns(eng.hk);
 	r->status = vm.exit_status;
 	snprintf(r->error, sizeof(r->error), "%s", vm.error);
 	if (cfg->kernel) {

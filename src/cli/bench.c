@@ -310,6 +310,7 @@ int cmd_bench(int argc, char **argv)
 			.vcpus = 2, .interval_ns = 1000000, .tick_ns = 4000000,
 			.mem_size = 128 << 20, .lapic = VTIMER_LAPIC_DEADLINE, .hk_cpu = -1,
 			.pin = -1, .timer_floor_ns = TIMER_FLOOR_DEFAULT_NS,
+			.timer_advance_ns = HK_ADVANCE_AUTO,
 		},
 	};
 	struct bench b = { 0 };

@@ -168,24 +168,6 @@ static int tsc_offsets_check(struct vm *vm)
 	return 0;
 }
 
-static void vcpu_started(struct vcpu *vcpu)
-{
-	struct timer_engine *e = vcpu->vm->timer;
-	struct vcpu_timer *vt = &e->vt[vcpu->id];
-	struct sigevent sev = {
-		.sigev_notify = SIGEV_THREAD_ID,
-		.sigev_signo = VM_SIG_KICK,
-	};
-
-	sev._sigev_un._tid = gettid();
-	pthread_mutex_lock(&vt->lock);
-	vt->ptimer_ok = timer_create(CLOCK_MONOTONIC, &sev, &vt->ptimer) == 0;
-	if (!vt->ptimer_ok)
-		vm_fail(vcpu->vm, VT_FAIL_HOST_TIMER, "vCPU %d: timer_create: %s", vcpu->id,
-			strerror(errno));
-	pthread_mutex_unlock(&vt->lock);
-}
-
 int timer_cpuid_setup(struct vm *vm, uint32_t features)
 {
 	if (!features)
@@ -200,20 +182,8 @@ int timer_cpuid_setup(struct vm *vm, uint32_t features)
 	return 0;
 }
 
-static const struct vm_timer_ops host_ops = {
-	.wrmsr = vt_wrmsr,
-	.rdmsr = vt_rdmsr,
-};
-
-static const struct vm_timer_ops vcpu_ops = {
-	.wrmsr = vt_wrmsr,
-	.rdmsr = vt_rdmsr,
-	.started = vcpu_started,
-	.kicked = vt_kicked,
-};
-
 int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_mode *m,
-		      int hk_cpu, uint64_t floor_ns)
+		      int hk_cpu, uint64_t floor_ns, int64_t advance_ns)
 {
 	memset(e, 0, sizeof(*e));
 	e->mode = *m;
@@ -228,7 +198,7 @@ int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_
 	 * runs only when the housekeeping thread has a CPU of its own.
 	 */
 	e->look_ns = hk_cpu >= 0 ? m->look_ns : 0;
-	if (m->deliver == DELIVER_KERNEL)
+	if (!timer_deliver_ops[m->deliver].vm_ops)
 		return 0;	/* stock KVM: nothing to take over */
 	if (tsc_offsets_check(vm) < 0 || msr_exits_setup(vm) < 0)
 		return -1;
@@ -236,6 +206,7 @@ int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_
 		return -1;
 	e->host_khz = tsc_calibrate_khz(20);
 	e->floor_cycles = floor_ns * e->host_khz / 1000000;
+	e->advance_ns = advance_ns;
 	e->tsc_src = &kvm_tsc_source;
 	e->vt = calloc(vm->nr_vcpus, sizeof(*e->vt));
 	if (!e->vt)
@@ -257,13 +228,13 @@ int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_
 			return -1;
 		}
 	}
-	if (m->deliver == DELIVER_HOUSEKEEPING || m->discover != DISCOVER_EXIT) {
+	if (timer_mode_needs_hk(m)) {
 		e->hk = hk_create(e);
 		if (!e->hk)
 			return -1;
 	}
 	vm->timer = e;
-	vm->timer_ops = m->deliver == DELIVER_VCPU ? &vcpu_ops : &host_ops;
+	vm->timer_ops = timer_deliver_ops[m->deliver].vm_ops;
 	return 0;
 }
 

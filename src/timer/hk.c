@@ -10,6 +10,12 @@
  * otherwise naps SPIN_NAP_NS between looks at the pages. Before expiring a
  * timer it re-reads the host TSC, so it can be late, never early.
  *
+ * Timer advance, as KVM's lapic_timer_advance: waking up costs the thread
+ * time, so it wakes for a timer `advance` before the host deadline and
+ * waits out the rest itself, spinning without a lock, so the injection
+ * lands at the deadline and never before it. With --timer-advance=auto the
+ * advance tunes itself from how late each wake-up was (hk_advance_tune).
+ *
  * No loop here holds the lock while it waits: every iteration either sleeps
  * on the condition variable (which releases it) or drops it. A deadline that
  * converts to "never" (tsc.h: saturated to 2^64 - 1) is a plain cond_wait.
@@ -38,8 +44,24 @@ struct hk {
 	struct vcpu_timer **heap;
 	int n;
 	bool stop;
+	uint64_t next_scan;		/* discover=scan: monotonic ns of the next scan */
+	uint64_t advance;		/* host TSC cycles the heap keys are ahead of deadlines */
+	uint64_t advance_max;		/* ... at most; also the longest wait spun out */
+	bool advance_auto;		/* tuned from wake-ups */
+	uint64_t spin_cycles;		/* spent waiting out advances */
 	uint64_t cpu_ns, scans;
 };
+
+uint64_t hk_advance_tune(uint64_t adv, uint64_t late, uint64_t max)
+{
+	if (late > 2 * max)
+		return adv;	/* preempted or busy: not what a wake-up costs */
+	if (late > adv)
+		adv += (late - adv + HK_ADVANCE_STEP - 1) / HK_ADVANCE_STEP;
+	else
+		adv -= (adv - late) / HK_ADVANCE_STEP;
+	return adv < max ? adv : max;
+}
 
 static void heap_swap(struct hk *hk, int a, int b)
 {
@@ -97,7 +119,10 @@ void hk_update(struct hk *hk, struct vcpu_timer *vt)
 	top = hk->n ? hk->heap[0] : NULL;
 	if (vt->heap_idx >= 0)
 		heap_remove(hk, vt->heap_idx);
-	vt->hk_key = vt->host_deadline;	/* the caller holds vt->lock */
+	/* the caller holds vt->lock */
+	vt->hk_key = vt->host_deadline > hk->advance ? vt->host_deadline - hk->advance
+						      : !!vt->host_deadline;
+	vt->hk_sample = vt->hk_key > rdtsc();	/* a wake-up will be late for it, or not */
 	if (vt->hk_key) {
 		vt->heap_idx = hk->n;
 		hk->heap[hk->n++] = vt;
@@ -123,26 +148,43 @@ void hk_scan_all(struct hk *hk, uint64_t next_host_tsc)
 	hk->scans++;
 }
 
-/* Pops and expires the heap top if due; returns true if it did. hk->lock held. */
+/*
+ * Pops the heap top if its key is due; waits out the advance unlocked and
+ * expires it at its host deadline. Returns true if it popped. hk->lock held.
+ */
 static bool expire_one(struct hk *hk)
 {
 	struct vcpu_timer *vt;
+	uint64_t t = rdtsc(), d, spun = 0;
 
-	if (!hk->n || hk->heap[0]->hk_key > rdtsc())
+	if (!hk->n || hk->heap[0]->hk_key > t)
 		return false;
 	vt = hk->heap[0];
+	if (hk->advance_auto && vt->hk_sample)
+		hk->advance = hk_advance_tune(hk->advance, t - vt->hk_key, hk->advance_max);
 	heap_remove(hk, 0);
 	pthread_mutex_unlock(&hk->lock);
 	pthread_mutex_lock(&vt->lock);
 	/*
 	 * Re-armed meanwhile (the vCPU thread won the lock)? Then it is due only
 	 * if its new deadline is; expiring it here also takes it off the heap.
+	 * A deadline further than the longest advance is back in the heap.
 	 * heap_idx is not read: other vCPUs' heap updates move it under hk->lock.
 	 */
+	d = vt->host_deadline;
+	t = rdtsc();
+	if (d > t && d - t <= hk->advance_max) {
+		pthread_mutex_unlock(&vt->lock);
+		while (rdtsc() < d)
+			__builtin_ia32_pause();
+		spun = rdtsc() - t;
+		pthread_mutex_lock(&vt->lock);
+	}
 	if (vt->host_deadline && vt->host_deadline <= rdtsc())
 		vt_expire(vt);
 	pthread_mutex_unlock(&vt->lock);
 	pthread_mutex_lock(&hk->lock);
+	hk->spin_cycles += spun;
 	return true;
 }
 
@@ -164,56 +206,99 @@ static void wait_until(struct hk *hk, uint64_t mono)
 	pthread_cond_timedwait(&hk->cond, &hk->lock, &ts);
 }
 
+/* discover=exit: every deadline comes by an MSR exit; nothing to look for. */
+static uint64_t exit_step(struct hk *hk, uint64_t now, uint64_t heap_wake)
+{
+	return UINT64_MAX;
+}
+
+/* discover=scan:P: one scan every P, its horizon the next scan. */
+static uint64_t scan_step(struct hk *hk, uint64_t now, uint64_t heap_wake)
+{
+	uint64_t period = hk->e->mode.scan_ns;
+
+	if (now >= hk->next_scan) {
+		/* keep the phase unless a whole period was missed */
+		hk->next_scan = (now - hk->next_scan < period ? hk->next_scan : now) + period;
+		hk_scan_all(hk, mono_to_host_tsc_now(&hk->e->vt[0].tsc, hk->next_scan));
+	}
+	return hk->next_scan;
+}
+
+/*
+ * discover=spin: a look at every page each step, horizon one nap ahead;
+ * continuous while a known deadline is within SPIN_WINDOW_NS, else a nap.
+ */
+static uint64_t spin_step(struct hk *hk, uint64_t now, uint64_t heap_wake)
+{
+	const struct tsc_conv *tc = &hk->e->vt[0].tsc;
+
+	hk_scan_all(hk, rdtsc() + SPIN_NAP_NS * tc->host_khz / 1000000);
+	if (heap_wake != UINT64_MAX && heap_wake < now + SPIN_WINDOW_NS)
+		return 0;
+	return now + SPIN_NAP_NS;
+}
+
+static uint64_t scan_window(const struct timer_mode *m)
+{
+	return m->scan_ns + SCAN_MARGIN_NS;
+}
+
+static uint64_t no_window(const struct timer_mode *m)
+{
+	return 0;
+}
+
+const struct discover_ops timer_discover_ops[] = {
+	[DISCOVER_EXIT] = { .housekeeping = false, .step = exit_step, .window_ns = no_window },
+	[DISCOVER_SCAN] = { .housekeeping = true, .step = scan_step, .window_ns = scan_window },
+	[DISCOVER_SPIN] = { .housekeeping = true, .step = spin_step, .window_ns = no_window },
+};
+
+/* Monotonic ns at which the heap top falls due, UINT64_MAX if none. hk->lock held. */
+static uint64_t heap_wake(struct hk *hk)
+{
+	return hk->n ? host_tsc_to_mono_now(&hk->e->vt[0].tsc, hk->heap[0]->hk_key) : UINT64_MAX;
+}
+
+/*
+ * Expire what is due, step the discovery (unlocked), then sleep until the
+ * earlier of the heap top and the next step. The heap is read again after
+ * the step, so a timer the step armed is not missed: its hk_update signal
+ * may have come while nobody waited.
+ */
 static void *hk_thread(void *arg)
 {
 	struct hk *hk = arg;
-	struct timer_engine *e = hk->e;
-	const struct tsc_conv *tc = &e->vt[0].tsc;
-	uint64_t period = e->mode.scan_ns, next_scan = now_ns();
+	const struct discover_ops *d = &timer_discover_ops[hk->e->mode.discover];
 	struct timespec cpu;
 
 	prctl(PR_SET_TIMERSLACK, 1UL);
+	hk->next_scan = now_ns();
 	pthread_mutex_lock(&hk->lock);
 	while (!__atomic_load_n(&hk->stop, __ATOMIC_RELAXED)) {
-		uint64_t now = now_ns(), wake = UINT64_MAX;
+		uint64_t now, wake, next;
 
 		if (expire_one(hk))
 			continue;
-		if (e->mode.discover == DISCOVER_SCAN && now >= next_scan) {
-			next_scan = (now - next_scan < period ? next_scan : now) + period;
-			pthread_mutex_unlock(&hk->lock);
-			hk_scan_all(hk, mono_to_host_tsc_now(tc, next_scan));
-			pthread_mutex_lock(&hk->lock);
-			continue;
-		}
-		if (hk->n)
-			wake = host_tsc_to_mono_now(tc, hk->heap[0]->hk_key);
-		if (e->mode.discover == DISCOVER_SCAN && next_scan < wake)
-			wake = next_scan;
-		if (e->mode.discover == DISCOVER_SPIN) {
-			pthread_mutex_unlock(&hk->lock);
-			hk_scan_all(hk, rdtsc() + SPIN_NAP_NS * tc->host_khz / 1000000);
-			pthread_mutex_lock(&hk->lock);
-			if (hk->n && wake < now + SPIN_WINDOW_NS) {
-				pthread_mutex_unlock(&hk->lock);
-				__builtin_ia32_pause();
-				pthread_mutex_lock(&hk->lock);
-				continue;
-			}
-			if (wake > now + SPIN_NAP_NS)
-				wake = now + SPIN_NAP_NS;
-		}
-		if (wake != UINT64_MAX && wake <= now) {
-			/* Due by the clock, not by the TSC yet (< 1 ns): re-check unlocked. */
+		now = now_ns();
+		wake = heap_wake(hk);
+		pthread_mutex_unlock(&hk->lock);
+		next = d->step(hk, now, wake);
+		pthread_mutex_lock(&hk->lock);
+		wake = heap_wake(hk);
+		if (next < wake)
+			wake = next;
+		if (wake <= now_ns()) {
+			/* due (or spinning): look again, letting others take the lock */
 			pthread_mutex_unlock(&hk->lock);
 			__builtin_ia32_pause();
 			pthread_mutex_lock(&hk->lock);
-			continue;
-		}
-		if (wake == UINT64_MAX)
+		} else if (wake == UINT64_MAX) {
 			pthread_cond_wait(&hk->cond, &hk->lock);
-		else
+		} else {
 			wait_until(hk, wake);
+		}
 	}
 	pthread_mutex_unlock(&hk->lock);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
@@ -229,6 +314,12 @@ struct hk *hk_create(struct timer_engine *e)
 	if (!hk)
 		return NULL;
 	hk->e = e;
+	hk->advance_max = HK_ADVANCE_MAX_NS * e->host_khz / 1000000;
+	hk->advance_auto = e->advance_ns < 0;
+	hk->advance = (hk->advance_auto ? HK_ADVANCE_INIT_NS : (uint64_t)e->advance_ns) *
+		      e->host_khz / 1000000;
+	if (hk->advance > hk->advance_max)
+		hk->advance_max = hk->advance;	/* a fixed advance is waited out whole */
 	hk->heap = calloc(e->vm->nr_vcpus, sizeof(*hk->heap));
 	if (!hk->heap) {
 		free(hk);
@@ -292,4 +383,12 @@ struct vcpu_timer *hk_peek(struct hk *hk)
 }
 
 uint64_t hk_cpu_ns(struct hk *hk) { return hk ? hk->cpu_ns : 0; }
+
+static uint64_t cycles_ns(struct hk *hk, uint64_t c)
+{
+	return hk && hk->e->host_khz ? c * 1000000 / hk->e->host_khz : 0;
+}
+
+uint64_t hk_advance_ns(struct hk *hk) { return hk ? cycles_ns(hk, hk->advance) : 0; }
+uint64_t hk_spin_ns(struct hk *hk) { return hk ? cycles_ns(hk, hk->spin_cycles) : 0; }
 uint64_t hk_scans(struct hk *hk) { return hk ? hk->scans : 0; }

@@ -29,6 +29,7 @@
 struct vm;
 struct vcpu;
 struct timer_engine;
+struct hk;
 
 struct timer_stats {
 	uint64_t msr_exits;		/* TSC-deadline MSR writes that reached the VMM */
@@ -61,7 +62,8 @@ struct vcpu_timer {
 	uint64_t seen;			/* last `pending` acted on */
 	int heap_idx;			/* position in the housekeeping heap, -1 if none */
 	uint64_t last_fire;		/* host TSC of the last host timer expiry */
-	uint64_t hk_key;		/* host_deadline as the heap holds it: written
+	bool hk_sample;			/* hk_key was ahead when set: its wake-up tunes the advance */
+	uint64_t hk_key;		/* host_deadline - advance, as the heap holds it: written
 					 * under hk->lock (and vt->lock), so the
 					 * housekeeping thread reads it without vt->lock */
 	bool look;			/* the host timer is a look at the page, not a deadline */
@@ -93,6 +95,7 @@ struct timer_engine {
 	uint64_t look_ns;		/* look-ahead in force: needs hk_cpu (engine_host.c) */
 	const struct tsc_source *tsc_src;	/* NULL: IA32_TSC writes get #GP */
 	uint64_t floor_cycles;		/* storm floor in host TSC cycles, 0 = none */
+	int64_t advance_ns;		/* housekeeping timer advance: -1 = self-tuned */
 	/* Injection; NULL = KVM_SIGNAL_MSI on the VM (the engine bench stubs it). */
 	int (*signal_msi)(struct vcpu_timer *vt, struct kvm_msi *msi);
 };
@@ -105,11 +108,58 @@ struct timer_engine {
  */
 #define TIMER_FLOOR_DEFAULT_NS	20000
 
+/*
+ * Housekeeping timer advance (hk.c; --timer-advance): starts at INIT and
+ * moves 1/STEP of the way to each wake-up's lateness, at most MAX; a wake-up
+ * later than 2 * MAX (a preemption, not the wake-up's cost) is ignored.
+ * MAX bounds what one expiry can spin: 100 us, about half the guest's own
+ * wake-up from hlt when its CPL0 code is emulated (docs/benchmarks.md).
+ */
+#define HK_ADVANCE_AUTO		(-1)
+#define HK_ADVANCE_INIT_NS	2000
+#define HK_ADVANCE_MAX_NS	100000
+#define HK_ADVANCE_STEP		8
+
+/*
+ * The deliver and discover axes as operation tables, indexed by their enums
+ * (engine.h), as the program axis is by the PV page's features. A new method
+ * is one entry.
+ */
+struct deliver_ops {
+	/* vt's host timer moved to vt->host_deadline (0 = off); vt->lock held. */
+	void (*update)(struct vcpu_timer *vt);
+	/* What the vCPU threads run; NULL = the VMM takes nothing over (kernel). */
+	const struct vm_timer_ops *vm_ops;
+	bool housekeeping;		/* host timers live in the housekeeping heap */
+};
+
+struct discover_ops {
+	bool housekeeping;		/* needs the housekeeping thread */
+	/*
+	 * One discovery step of the housekeeping thread, without its lock, at
+	 * monotonic time now; heap_wake is when the heap top falls due (monotonic,
+	 * UINT64_MAX = none). Returns when to step again (monotonic ns; 0 = at
+	 * once, UINT64_MAX = only when woken).
+	 */
+	uint64_t (*step)(struct hk *hk, uint64_t now, uint64_t heap_wake);
+	/* Longest a deadline handed over in the page may wait to be found (ns). */
+	uint64_t (*window_ns)(const struct timer_mode *m);
+};
+
+extern const struct deliver_ops timer_deliver_ops[];	/* deliver.c */
+extern const struct discover_ops timer_discover_ops[];	/* hk.c */
+
+static inline bool timer_mode_needs_hk(const struct timer_mode *m)
+{
+	return timer_deliver_ops[m->deliver].housekeeping ||
+	       timer_discover_ops[m->discover].housekeeping;
+}
+
 /* engine_host.c */
 /* The PV CPUID leaves for features (none if 0); -1 if they cannot be set. */
 int timer_cpuid_setup(struct vm *vm, uint32_t features);
 int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_mode *m,
-		      int hk_cpu, uint64_t floor_ns);
+		      int hk_cpu, uint64_t floor_ns, int64_t advance_ns);
 int timer_engine_start(struct timer_engine *e);
 void timer_engine_stop(struct timer_engine *e);
 void timer_engine_free(struct timer_engine *e);
@@ -137,6 +187,10 @@ void hk_scan_all(struct hk *hk, uint64_t next_host_tsc);
 /* Expires every due heap timer, as the thread does; returns how many. */
 int hk_expire_due(struct hk *hk);
 uint64_t hk_cpu_ns(struct hk *hk);
+/* One tuning step: advance adv after a wake-up late cycles past its key. */
+uint64_t hk_advance_tune(uint64_t adv, uint64_t late, uint64_t max);
+uint64_t hk_advance_ns(struct hk *hk);		/* the advance at the end (or now) */
+uint64_t hk_spin_ns(struct hk *hk);		/* time spent waiting advances out */
 uint64_t hk_scans(struct hk *hk);
 
 #endif

@@ -46,27 +46,10 @@ static void set_armed(struct vcpu_timer *vt, uint64_t d)
 		pv_store(&vt->page->armed, d);
 }
 
+/* The deliver axis moves the host timer (deliver.c). */
 static void host_timer_update(struct vcpu_timer *vt)
 {
-	struct timer_engine *e = vt->eng;
-
-	if (e->mode.deliver == DELIVER_HOUSEKEEPING) {
-		hk_update(e->hk, vt);
-	} else if (vt->ptimer_ok) {
-		struct itimerspec its = { 0 };
-		uint64_t mono;
-
-		if (vt->host_deadline) {
-			mono = host_tsc_to_mono_now(&vt->tsc, vt->host_deadline);
-			its.it_value.tv_sec = mono / 1000000000ULL;
-			its.it_value.tv_nsec = mono % 1000000000ULL;
-			if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
-				its.it_value.tv_nsec = 1;
-		}
-		if (timer_settime(vt->ptimer, TIMER_ABSTIME, &its, NULL) < 0)
-			vm_fail(vt->vcpu->vm, VT_FAIL_HOST_TIMER, "vCPU %d: timer_settime: %s",
-				vt->vcpu->id, strerror(errno));
-	}
+	timer_deliver_ops[vt->eng->mode.deliver].update(vt);
 }
 
 /* A deadline past the horizon (tsc.h) is kept as the guest's, with no host timer. */
@@ -433,35 +416,4 @@ int vt_rdmsr(struct vcpu *vcpu, uint32_t msr, uint64_t *val)
 		gp = 1;
 	pthread_mutex_unlock(&vt->lock);
 	return gp;
-}
-
-/* deliver=vcpu: the POSIX timer's signal kicked this vCPU out of KVM_RUN. */
-void vt_kicked(struct vcpu *vcpu)
-{
-	struct timer_engine *e = vcpu->vm->timer;
-	struct vcpu_timer *vt = &e->vt[vcpu->id];
-	uint64_t d;
-
-	pthread_mutex_lock(&vt->lock);
-	d = vt->host_deadline;
-	if (d && d > rdtsc() && d - rdtsc() < vt->tsc.host_khz * 20 / 1000) {
-		/*
-		 * Within 20 us: the signal came a hair early, finish the wait
-		 * here, without the lock. A scan that moved the timer meanwhile
-		 * has set the POSIX timer again itself.
-		 */
-		pthread_mutex_unlock(&vt->lock);
-		while (rdtsc() < d)
-			__builtin_ia32_pause();
-		pthread_mutex_lock(&vt->lock);
-		if (vt->host_deadline != d)
-			d = 0;
-	}
-	if (d && rdtsc() >= d) {
-		vt->st.kicks++;
-		vt_expire(vt);
-	} else if (d) {
-		host_timer_update(vt);	/* woken for something else: keep waiting */
-	}
-	pthread_mutex_unlock(&vt->lock);
 }

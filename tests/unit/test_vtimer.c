@@ -120,14 +120,14 @@ static void test_no_tsc_offset_refused(void **state)
 
 	for (size_t i = 0; i < sizeof(engine) / sizeof(engine[0]); i++) {
 		m.deliver = engine[i];
-		assert_int_equal(timer_engine_init(&e, vm, &m, -1, 0), -1);
+		assert_int_equal(timer_engine_init(&e, vm, &m, -1, 0, HK_ADVANCE_AUTO), -1);
 		assert_null(e.vt);
 		assert_null(vm->timer);
 		assert_null(vm->timer_ops);
 		timer_engine_free(&e);
 	}
 	m.deliver = DELIVER_KERNEL;
-	assert_int_equal(timer_engine_init(&e, vm, &m, -1, 0), 0);
+	assert_int_equal(timer_engine_init(&e, vm, &m, -1, 0, HK_ADVANCE_AUTO), 0);
 	assert_null(vm->timer);
 	timer_engine_free(&e);
 	fake_vm_free(vm);
