@@ -59,6 +59,8 @@ struct cpu {
 	uint64_t pv_prev;		/* last nonzero deadline stored in pending */
 	uint64_t due_margin;		/* TSC cycles: nearer deadlines are waited out */
 	bool measuring;			/* inside the measured window: count op_* */
+	bool pv_eoi_on;			/* KVM PV EOI enabled on pv_eoi_word */
+	uint32_t pv_eoi_word;		/* KVM sets bit 0 at injection (pv/pv_eoi.c) */
 	struct ktimer rto;		/* rr: the retransmit timer */
 	uint32_t rr_peer;		/* rr: the other CPU of the pair */
 	uint64_t gdt[7];
@@ -147,6 +149,10 @@ bool pv_program(struct cpu *c, uint64_t deadline, uint64_t slack);
 long pv_abi_check(void);
 bool pv_offered(void);
 uint64_t pv_page_gpa(uint32_t cpu);	/* a CPU's PV page */
+
+/* pv/pv_eoi.c: KVM's PV EOI; apic_eoi() acks the interrupt in service. */
+void pv_eoi_enable(void);
+void apic_eoi(void);
 
 /* kernel/rr.c */
 long rr_send(uint64_t seq, bool arm);

@@ -50,6 +50,7 @@ void kmain(uint64_t id, const struct vtimer_boot *b)
 	c->lapic_mode = b->lapic_mode;
 	pv_discover();
 	pv_enable();
+	pv_eoi_enable();
 	clockevent_init();
 	clockevent_calibrate();
 	if (id == 0)

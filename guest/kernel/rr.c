@@ -74,6 +74,6 @@ void ipi_interrupt(void)
 {
 	struct cpu *c = this_cpu();
 
+	apic_eoi();
 	c->res->c.ipis++;
-	kwrmsr(MSR_X2APIC_EOI, 0);
 }

@@ -140,8 +140,10 @@ void timer_expire(uint64_t now)
 void timer_interrupt(void)
 {
 	struct cpu *c = this_cpu();
-	uint64_t now = rdtsc();
+	uint64_t now;
 
+	apic_eoi();	/* first: PV EOI works only before any exit (pv/pv_eoi.c) */
+	now = rdtsc();
 	c->res->c.interrupts++;
 	/*
 	 * One stale interrupt is owed per replaced deadline that had passed (a
@@ -171,7 +173,6 @@ void timer_interrupt(void)
 		c->programmed = 0;
 	}
 	timer_expire(now);
-	kwrmsr(MSR_X2APIC_EOI, 0);
 }
 
 static void tick_fn(struct ktimer *t, uint64_t now)

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#define VTIMER_ABI_VERSION	4
+#define VTIMER_ABI_VERSION	5
 
 /* Fixed guest-physical layout of the vtimer guest (own image, not multiboot). */
 #define VTIMER_GPA_PML4		0x1000ULL
@@ -152,7 +152,8 @@ enum vtimer_user_msr {
 	X(op_hlt, "op_hlt")		/* hlt */ \
 	X(op_pio, "op_pio")		/* in/out */ \
 	X(op_user, "op_user")		/* of the above, those the VMM handles in user space */ \
-	X(pv_eoi, "pv_eoi")		/* EOIs elided by KVM PV EOI (no EOI write) */
+	X(pv_eoi, "pv_eoi")		/* EOIs done by KVM PV EOI (no EOI write), in the window */ \
+	X(pv_eoi_cpus, "pv_eoi_cpus")	/* vCPUs that enabled KVM PV EOI (offered by CPUID) */
 
 struct vtimer_counters {
 #define VTIMER_COUNTER_FIELD(f, name) uint64_t f;

@@ -139,6 +139,12 @@ static void report_ops(const struct run_report *r, FILE *f)
 		(unsigned long long)k->op_wrmsr_icr, (unsigned long long)k->op_wrmsr_other,
 		(unsigned long long)k->op_hlt, (unsigned long long)k->op_pio,
 		(unsigned long long)k->op_user, k->events ? (double)all / k->events : 0.0);
+	if (k->pv_eoi_cpus)
+		fprintf(f, "KVM PV EOI: on in %llu of %d vCPUs; %llu of %llu EOIs without a write\n",
+			(unsigned long long)k->pv_eoi_cpus, r->nr, (unsigned long long)k->pv_eoi,
+			(unsigned long long)(k->pv_eoi + k->op_wrmsr_eoi));
+	else
+		fprintf(f, "KVM PV EOI: off (not offered in CPUID, or --cpu=-kvm-pv-eoi)\n");
 }
 
 void report_table(const struct run_report *r, FILE *f)

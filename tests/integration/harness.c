@@ -181,6 +181,7 @@ static double probe_value(json_t *j, const char *key)
 }
 
 static double insn_ns = -1, exit_ns;
+static int pv_eoi = -1;		/* probe_pv_eoi() */
 
 static void probe_machine(void)
 {
@@ -197,12 +198,24 @@ static void probe_machine(void)
 		if (system(cmd) == 0 && (j = json_load_file(path, 0, NULL))) {
 			insn_ns = probe_value(j, "cpl0_ns_per_insn");
 			exit_ns = probe_value(j, "userspace_exit_ns");
+			pv_eoi = json_is_true(json_object_get(json_object_get(j, "pv_eoi"),
+							      "engages")) ? 2 :
+				 json_is_true(json_object_get(json_object_get(j, "pv_eoi"),
+							      "enabled")) ? 1 : 0;
 			json_decref(j);
 		}
 		unlink(path);
-		print_message("  machine (vtimer probe): guest CPL0 %.3f us/insn, exit %.1f us, %ld CPUs\n",
-			      insn_ns / 1000, exit_ns / 1000, cpus);
+		print_message("  machine (vtimer probe): guest CPL0 %.3f us/insn, exit %.1f us, %ld CPUs, PV EOI %s\n",
+			      insn_ns / 1000, exit_ns / 1000, cpus,
+			      pv_eoi == 2 ? "engages" : pv_eoi == 1 ? "enabled, not engaging" :
+			      pv_eoi == 0 ? "not offered" : "unknown");
 	}
+}
+
+int probe_pv_eoi(void)
+{
+	probe_machine();
+	return pv_eoi;
 }
 
 int64_t late_bound_ns(int vcpus)
@@ -238,6 +251,12 @@ void check_ops(json_t *run)
 	 * hostile workload adds writes of its own. */
 	assert_in_range(dl, jint(run, "guest.msr_writes"),
 			jint(run, "guest.msr_writes") + jint(run, "guest.hostile_writes"));
+	/* KVM PV EOI is on in every vCPU or none, and elides nothing when off. */
+	if (!jint(run, "guest.pv_eoi_cpus"))
+		assert_int_equal(jint(run, "guest.pv_eoi"), 0);
+	else
+		assert_int_equal(jint(run, "guest.pv_eoi_cpus"),
+				 json_array_size(json_object_get(run, "per_vcpu")));
 	if (deliver && !strcmp(deliver, "kernel"))
 		assert_int_equal(user, 0);	/* stock KVM: nothing in user space */
 	else	/* the filtered TSC-deadline MSR, and PV MSR writes among the others */

@@ -27,6 +27,9 @@ extern const char *const vt_presets[];
 #define VT_NR_PRESETS	6
 /* VTIMER_TEST_FILTER=glob runs only the matching tests (cmocka's filter). */
 void harness_filter(void);
+/* What vtimer probe found of KVM's PV EOI: 2 engages, 1 enabled but does
+ * not engage, 0 not offered, -1 unknown (the probe failed). */
+int probe_pv_eoi(void);
 /* The lateness bound for a run of this many vCPUs on this machine (harness.c). */
 int64_t late_bound_ns(int vcpus);
 /* cmocka asserts: every vCPU delivered count events, none lost, early or

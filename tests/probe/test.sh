@@ -62,7 +62,7 @@ json_valid() {
 	fi
 }
 
-echo "1..11"
+echo "1..13"
 
 "$vtimer" probe >"$tmp/out" 2>"$tmp/err"
 rc=$?
@@ -81,6 +81,9 @@ fi
 check "probe reports the KVM API version" grep -q '^KVM API version: 12$' "$tmp/out"
 check "probe reports the TSC rate" grep -q '^TSC: [0-9][0-9]* kHz' "$tmp/out"
 check "probe lists KVM_CAP_TSC_DEADLINE_TIMER" grep -q '^  KVM_CAP_TSC_DEADLINE_TIMER ' "$tmp/out"
+re='^KVM PV EOI: \(engages\|rarely engages\|does not engage\): [0-9]* of [0-9]* EOIs without a write\|^KVM PV EOI: not offered'
+check "probe states whether KVM PV EOI engages ($(sed -n 's/^KVM PV EOI: //p' "$tmp/out"))" \
+	grep -q "$re" "$tmp/out"
 
 "$vtimer" probe --json="$tmp/p.json" >/dev/null 2>"$tmp/err"
 rc=$?
@@ -100,6 +103,9 @@ if [ -z "$missing" ]; then
 else
 	not_ok "the JSON has api_version, flavour, cpl0_emulated, tsc_khz" "missing:$missing"
 fi
+
+check "the JSON says whether PV EOI engages" \
+	grep -q '^    "engages": \(true\|false\)' "$tmp/p.json"
 
 if [ -d /sys/module/kvm_pvm ]; then
 	check "on a PVM host cpl0_emulated is true" grep -q '^  "cpl0_emulated": true' "$tmp/p.json"

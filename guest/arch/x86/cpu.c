@@ -94,8 +94,8 @@ void cpu_init(struct cpu *c)
 
 void other_interrupt(void)
 {
+	apic_eoi();
 	this_cpu()->res->c.spurious++;
-	kwrmsr(MSR_X2APIC_EOI, 0);
 }
 
 extern char wrmsr_safe_insn[], wrmsr_safe_fault[];
