@@ -141,7 +141,7 @@ const char *host_floor_missing(const struct host_floor *hf)
 	if (!hf->path[0])
 		return "cyclictest not installed (apt-get install rt-tests)";
 	if (!hf->n)
-		return "not run";
+		return "not run (no cyclic or latency workload in this bench)";
 	for (int i = 0; i < hf->n; i++)
 		if (!hf->runs[i].error[0])
 			return NULL;
@@ -227,23 +227,44 @@ static void stderr_text(int fd, char *out, size_t len)
 	}
 }
 
+/* cyclictest's arguments, NULL-terminated, in argv[13]; iv and lv hold the numbers. */
+static void build_argv(const struct host_floor *hf, char *argv[], char iv[24], char lv[24])
+{
+	/* without root the list ends before "-p": no SCHED_FIFO, no mlockall */
+	char *const a[] = { "cyclictest", "-t1", "-i", iv, "-l", lv, "-N", "-v",
+			    "--default-system", hf->rt ? "-p" : NULL, STR(HOST_FLOOR_PRIO), "-m",
+			    NULL };
+	uint64_t us = hf->interval_ns / 1000;
+
+	snprintf(iv, 24, "%llu", (unsigned long long)(us ? us : 1));
+	snprintf(lv, 24, "%u", hf->loops);
+	memcpy(argv, a, sizeof(a));
+}
+
+void host_floor_command(const struct host_floor *hf, char *out, size_t len)
+{
+	char iv[24], lv[24], *argv[13];
+	size_t at = 0;
+
+	build_argv(hf, argv, iv, lv);
+	out[0] = 0;
+	for (int i = 0; argv[i] && at < len; i++)
+		at += snprintf(out + at, len - at, "%s%s", i ? " " : "", argv[i]);
+}
+
 /* One run into r: spawn, parse, reap. */
 static void run_into(const struct host_floor *hf, struct host_floor_run *r,
 		     struct host_floor_parser *p)
 {
-	char iv[24], lv[24], why[160] = "";
-	/* without root the list ends before "-p": no SCHED_FIFO, no mlockall */
-	char *argv[] = { "cyclictest", "-t1", "-i", iv, "-l", lv, "-N", "-v", "--default-system",
-			 hf->rt ? "-p" : NULL, STR(HOST_FLOOR_PRIO), "-m", NULL };
-	uint64_t t0 = now_ns(), us = hf->interval_ns / 1000;
+	char iv[24], lv[24], why[160] = "", *argv[13];
+	uint64_t t0 = now_ns();
 	uint64_t deadline = t0 + hf->limit_ns;
 	int out[2], err = memfd_create("cyclictest-stderr", MFD_CLOEXEC), st;
 	const char *fail = NULL;
 	bool killed = false;
 	pid_t pid, self = getpid();
 
-	snprintf(iv, sizeof(iv), "%llu", (unsigned long long)(us ? us : 1));
-	snprintf(lv, sizeof(lv), "%u", hf->loops);
+	build_argv(hf, argv, iv, lv);
 	if (err < 0 || pipe2(out, O_CLOEXEC) < 0) {
 		snprintf(r->error, sizeof(r->error), "cannot make pipes: %s", strerror(errno));
 		if (err >= 0)
@@ -323,10 +344,24 @@ static int64_t median_i64(int64_t *v, int n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median_dbl(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_dbl);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 bool host_floor_median(const struct host_floor *hf, struct lat_stats *st)
 {
 	int64_t mn[HOST_FLOOR_MAX_RUNS], mx[HOST_FLOOR_MAX_RUNS], p50[HOST_FLOOR_MAX_RUNS];
-	int64_t p99[HOST_FLOOR_MAX_RUNS], avg[HOST_FLOOR_MAX_RUNS], cnt[HOST_FLOOR_MAX_RUNS];
+	int64_t p99[HOST_FLOOR_MAX_RUNS], cnt[HOST_FLOOR_MAX_RUNS];
+	double avg[HOST_FLOOR_MAX_RUNS];
 	int n = 0;
 
 	*st = (struct lat_stats){ 0 };
@@ -339,14 +374,14 @@ bool host_floor_median(const struct host_floor *hf, struct lat_stats *st)
 		mx[n] = l->max;
 		p50[n] = l->p50;
 		p99[n] = l->p99;
-		avg[n] = (int64_t)(l->avg + 0.5);
+		avg[n] = l->avg;
 		cnt[n++] = l->n;
 	}
 	if (!n)
 		return false;
 	*st = (struct lat_stats){
 		.n = median_i64(cnt, n), .min = median_i64(mn, n), .max = median_i64(mx, n),
-		.p50 = median_i64(p50, n), .p99 = median_i64(p99, n), .avg = median_i64(avg, n),
+		.p50 = median_i64(p50, n), .p99 = median_i64(p99, n), .avg = median_dbl(avg, n),
 	};
 	return true;
 }
@@ -363,6 +398,7 @@ json_t *host_floor_json(const struct host_floor *hf)
 	const char *missing = host_floor_missing(hf);
 	json_t *runs = json_array(), *j;
 	struct lat_stats med;
+	char cmd[256];
 
 	for (int i = 0; i < hf->n; i++) {
 		const struct host_floor_run *r = &hf->runs[i];
@@ -374,12 +410,14 @@ json_t *host_floor_json(const struct host_floor *hf)
 			json_object_set_new(o, "latency_ns", lat_json(&r->lat));
 		json_array_append_new(runs, o);
 	}
-	j = json_pack("{ss ss ss* ss sb sI sI so}", "tool", "cyclictest",
+	host_floor_command(hf, cmd, sizeof(cmd));
+	j = json_pack("{ss ss ss* ss ss sb sI sI ss* so}", "tool", "cyclictest",
 		      "state", hf->mode == HOST_FLOOR_OFF ? "off" : !hf->path[0] ? "absent" :
 			       missing ? "failed" : "ok",
-		      "path", hf->path[0] ? hf->path : NULL, "policy", host_floor_policy(hf),
+		      "path", hf->path[0] ? hf->path : NULL, "command", cmd,
+		      "policy", host_floor_policy(hf),
 		      "mlockall", hf->rt, "interval_ns", (json_int_t)hf->interval_ns,
-		      "loops", (json_int_t)hf->loops, "runs", runs);
+		      "loops", (json_int_t)hf->loops, "placement", hf->placement, "runs", runs);
 	if (missing)
 		json_object_set_new(j, "error", json_string(missing));
 	if (host_floor_median(hf, &med))

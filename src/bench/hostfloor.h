@@ -34,7 +34,8 @@ struct host_floor {
 	bool rt;			/* -p HOST_FLOOR_PRIO -m: root only */
 	uint64_t interval_ns;
 	uint32_t loops;
-	uint64_t limit_ns;		/* a run past it is killed: 2 x interval x loops + 5 s */
+	uint64_t limit_ns;
+	const char *placement;		/* when it ran, against the guests, for the reader */		/* a run past it is killed: 2 x interval x loops + 5 s */
 	int n;				/* runs done */
 	struct host_floor_run runs[HOST_FLOOR_MAX_RUNS];
 };
@@ -75,6 +76,8 @@ bool host_floor_enabled(const struct host_floor *hf);
  * error set.
  */
 int host_floor_run(struct host_floor *hf);
+/* The command line it runs, "cyclictest -t1 -i 1000 ...", into out. */
+void host_floor_command(const struct host_floor *hf, char *out, size_t len);
 /* "SCHED_FIFO 80, mlockall" or "SCHED_OTHER (not root)". */
 const char *host_floor_policy(const struct host_floor *hf);
 /* Why there is no floor ("cyclictest not installed (...)"), NULL if there is one. */
