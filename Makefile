@@ -39,8 +39,8 @@ GUEST_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(GUEST_SRCS)))
 # build cannot compile ahead of the install, and the checks made at parse
 # time (clang's libFuzzer in tests/fuzz/fuzz.mk) see the installed tools.
 BUILD_PKGS := libjansson-dev
-TEST_PKGS := libcmocka-dev spin clang libclang-rt-14-dev
-RUN_PKGS := gnuplot-nox
+TEST_PKGS := libcmocka-dev spin clang libclang-rt-14-dev rt-tests
+RUN_PKGS := gnuplot-nox rt-tests
 GOALS := $(or $(MAKECMDGOALS),all)
 ifneq ($(filter-out clean,$(GOALS)),)
 DEPS := $(BUILD_PKGS) \

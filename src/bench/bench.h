@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "hostfloor.h"
 #include "report.h"
 
 struct bench_cell {
@@ -26,6 +27,7 @@ struct bench {
 	int nr_cells;
 	int repeat;
 	const char *title;		/* the configuration line */
+	const struct host_floor *floor;	/* cyclictest on the host, NULL if not asked */
 };
 
 /* The cell for (timer, workload), NULL if the matrix has none. */
@@ -36,6 +38,8 @@ double bench_median(const struct bench_cell *c, double (*f)(const struct run_rep
 
 /* tables.c: every table, Markdown when md. */
 void bench_tables(const struct bench *b, FILE *f, bool md);
+/* tables.c: the APIC-timer series' latency table alone (vtimer bench host-floor). */
+void bench_latency_table(const struct bench *b, FILE *f, bool md);
 
 /* plots.c: data files and plots.gp in dir; SVG and PNG when gnuplot is installed. */
 int bench_plots(const struct bench *b, const char *dir);

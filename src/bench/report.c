@@ -368,7 +368,8 @@ static json_t *run_json(const struct run_report *r)
 	return run;
 }
 
-int report_json_write(const struct run_report *r, int n, FILE *f)
+int report_json_write_extra(const struct run_report *r, int n, const char *key, json_t *extra,
+			    FILE *f)
 {
 	json_t *root = json_pack("{si so}", "version", 1, "runs", json_array());
 	json_t *runs = json_object_get(root, "runs");
@@ -376,9 +377,16 @@ int report_json_write(const struct run_report *r, int n, FILE *f)
 
 	for (int i = 0; i < n; i++)
 		json_array_append_new(runs, run_json(&r[i]));
+	if (key && extra)
+		json_object_set_new(root, key, extra);
 	ret = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(root);
 	return ret ? -1 : 0;
+}
+
+int report_json_write(const struct run_report *r, int n, FILE *f)
+{
+	return report_json_write_extra(r, n, NULL, NULL, f);
 }
 
 int report_json(const struct run_report *r, int n, const char *path)

@@ -15,6 +15,8 @@
 #include "../timer/timer.h"
 #include "vtimer/abi.h"
 
+struct json_t;
+
 struct run_config {
 	struct timer_mode mode;
 	uint64_t timer_floor_ns;	/* --timer-floor (timer.h), 0 = none */
@@ -88,6 +90,9 @@ void report_table(const struct run_report *r, FILE *f);
  * through a temp file renamed over it (0 or -1, error printed).
  */
 int report_json_write(const struct run_report *r, int n, FILE *f);
+/* The same with extra (a reference taken, may be NULL) as root's key, after "runs". */
+int report_json_write_extra(const struct run_report *r, int n, const char *key,
+			    struct json_t *extra, FILE *f);
 int report_json(const struct run_report *r, int n, const char *path);
 void report_free(struct run_report *r);
 

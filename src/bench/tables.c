@@ -88,8 +88,11 @@ static double f_irq_ev(const struct run_report *r) { return per(stat_total(r, "i
 /* Text columns: each as wide as its header (at least 10), set by head(). */
 static int widths[24], ci;
 
-/* Prints the table header: names separated by '|', Markdown or padded text. */
-static void head(FILE *f, bool md, const char *cols)
+/*
+ * Prints the table header: names separated by '|', Markdown or padded text;
+ * the first two columns at least w0 and w1 wide.
+ */
+static void head_w(FILE *f, bool md, const char *cols, int w0, int w1)
 {
 	char buf[512];
 	int n = 0;
@@ -114,11 +117,17 @@ static void head(FILE *f, bool md, const char *cols)
 		int w = (int)strlen(tok) + 2;
 
 		w = w < 10 ? 10 : w;
+		w = !n && w < w0 ? w0 : n == 1 && w < w1 ? w1 : w;
 		if (n < 24)
 			widths[n++] = w;
 		fprintf(f, "%-*s", w, tok);
 	}
 	fputc('\n', f);
+}
+
+static void head(FILE *f, bool md, const char *cols)
+{
+	head_w(f, md, cols, 0, 0);
 }
 
 /* One cell of a row: text padded, or "| x " in Markdown. */
@@ -133,8 +142,8 @@ static void col(FILE *f, bool md, const char *fmt, ...)
 	va_end(ap);
 	if (md)
 		fprintf(f, "| %s ", buf);
-	else
-		fprintf(f, "%-*s", ci < 24 ? widths[ci] : 10, buf);
+	else	/* one space at least, even past the column's width */
+		fprintf(f, "%-*s ", (ci < 24 ? widths[ci] : 10) - 1, buf);
 	ci++;
 }
 
@@ -219,10 +228,71 @@ static void lazy_table(const struct bench *b, FILE *f, bool md)
 	note(f, md, "Published (lazy tscdeadline RFC, netperf TCP_RR): TSC-deadline MSR writes 7,512,945 -> 185,629 (2.5% of stock), all exits 12.6 M -> 5.8 M (46%). The kvm exits stat is KVM's own count; on a PVM host it does not follow the guest's MSR writes (docs/benchmarks.md).");
 }
 
-static void apic_table(const struct bench *b, FILE *f, bool md)
+/* One latency row: c's medians, and their change against kvm's avg0, p500. */
+static void latency_row(FILE *f, bool md, const struct bench_cell *c, const char *name,
+			double avg0, double p500, bool guest)
+{
+	double avg = bench_median(c, f_avg, NULL, NULL), p50 = bench_median(c, f_p50, NULL, NULL);
+	double hi;
+
+	col(f, md, "%s", name);
+	col(f, md, "%s", c->workload);
+	col(f, md, "%.1f", bench_median(c, f_min, NULL, NULL));
+	col(f, md, "%.1f", avg);
+	col(f, md, "%.1f", p50);
+	col(f, md, "%.1f", bench_median(c, f_p99, NULL, NULL));
+	col(f, md, "%.1f", bench_median(c, f_max, NULL, NULL));
+	col(f, md, avg0 > 0 ? "%+.0f%%" : "-", 100 * (per(avg, avg0) - 1));
+	col(f, md, p500 > 0 ? "%+.0f%%" : "-", 100 * (per(p50, p500) - 1));
+	bench_median(c, f_early, NULL, &hi);
+	col(f, md, guest ? "%.0f" : "-", hi);
+	end_row(f, md);
+}
+
+/*
+ * The host floor's row, under the cyclic rows it mirrors: its runs as
+ * run_reports holding only the latency, so that they take the guests' path
+ * through bench_median; the change is against kvm's cyclic cell.
+ */
+static void floor_row(const struct bench *b, FILE *f, bool md)
+{
+	const struct host_floor *hf = b->floor;
+	const struct bench_cell *base = bench_find(b, "kvm", "cyclic");
+	struct run_report runs[HOST_FLOOR_MAX_RUNS];
+	struct bench_cell c = { "host", "cyclictest", runs, 0 };
+
+	memset(runs, 0, sizeof(runs));
+	for (int i = 0; i < hf->n; i++)
+		if (!hf->runs[i].error[0])
+			runs[c.n++].total.lat = hf->runs[i].lat;
+	if (c.n)
+		latency_row(f, md, &c, "host (cyclictest)",
+			    base ? bench_median(base, f_avg, NULL, NULL) : 0,
+			    base ? bench_median(base, f_p50, NULL, NULL) : 0, false);
+}
+
+static void floor_note(const struct bench *b, FILE *f, bool md)
+{
+	const struct host_floor *hf = b->floor;
+	const char *missing = host_floor_missing(hf);
+	char t[1200], cmd[256];
+
+	host_floor_command(hf, cmd, sizeof(cmd));
+	if (missing) {
+		snprintf(t, sizeof(t), "host floor: %s", missing);
+	} else {
+		snprintf(t, sizeof(t),
+			 "host (cyclictest): `%s` (%s) on the host, %s, %s; median of %d run(s). A vCPU's wake-up is a host thread's wake-up plus virtualization: the floor no guest can beat.",
+			 cmd, hf->path, host_floor_policy(hf),
+			 hf->placement ? hf->placement : "", hf->n);
+	}
+	note(f, md, t);
+}
+
+void bench_latency_table(const struct bench *b, FILE *f, bool md)
 {
 	static const char *const wls[] = { "cyclic", "latency", "latency-busy" };
-	bool any = false;
+	bool any = b->floor && b->floor->mode != HOST_FLOOR_OFF && b->floor->n;
 
 	for (int i = 0; i < b->nr_cells; i++)
 		for (int w = 0; w < 3; w++)
@@ -230,7 +300,8 @@ static void apic_table(const struct bench *b, FILE *f, bool md)
 	if (!any)
 		return;
 	title(f, md, "APIC-timer virtualization series: latency (us), change against kvm");
-	head(f, md, "timer | workload | min | avg | p50 | p99 | max | avg vs kvm | p50 vs kvm | early");
+	head_w(f, md, "timer | workload | min | avg | p50 | p99 | max | avg vs kvm | p50 vs kvm | early",
+	       b->floor && b->floor->n ? 19 : 0, 14);
 	for (int w = 0; w < 3; w++) {
 		const struct bench_cell *base = bench_find(b, "kvm", wls[w]);
 		double avg0 = base ? bench_median(base, f_avg, NULL, NULL) : 0;
@@ -238,27 +309,16 @@ static void apic_table(const struct bench *b, FILE *f, bool md)
 
 		for (int i = 0; i < b->nr_cells; i++) {
 			const struct bench_cell *c = &b->cells[i];
-			double avg, p50, hi;
 
-			if (strcmp(c->workload, wls[w]) || !c->n)
-				continue;
-			avg = bench_median(c, f_avg, NULL, NULL);
-			p50 = bench_median(c, f_p50, NULL, NULL);
-			col(f, md, "%s", c->timer);
-			col(f, md, "%s", c->workload);
-			col(f, md, "%.1f", bench_median(c, f_min, NULL, NULL));
-			col(f, md, "%.1f", avg);
-			col(f, md, "%.1f", p50);
-			col(f, md, "%.1f", bench_median(c, f_p99, NULL, NULL));
-			col(f, md, "%.1f", bench_median(c, f_max, NULL, NULL));
-			col(f, md, avg0 > 0 ? "%+.0f%%" : "-", 100 * (per(avg, avg0) - 1));
-			col(f, md, p500 > 0 ? "%+.0f%%" : "-", 100 * (per(p50, p500) - 1));
-			bench_median(c, f_early, NULL, &hi);
-			col(f, md, "%.0f", hi);
-			end_row(f, md);
+			if (!strcmp(c->workload, wls[w]) && c->n)
+				latency_row(f, md, c, c->timer, avg0, p500, true);
 		}
+		if (w == 0 && b->floor)
+			floor_row(b, f, md);
 	}
 	note(f, md, "Published (APIC timer virtualization series): cyclictest average latency -21% against stock KVM, and the timer_latency selftest. Latency is wake - deadline as the guest measured it.");
+	if (b->floor && b->floor->mode != HOST_FLOOR_OFF)
+		floor_note(b, f, md);
 }
 
 static void exitless_table(const struct bench *b, FILE *f, bool md)
@@ -320,7 +380,7 @@ void bench_tables(const struct bench *b, FILE *f, bool md)
 	fprintf(f, md ? "%s\n" : "%s\n", b->title);
 	overview(b, f, md);
 	lazy_table(b, f, md);
-	apic_table(b, f, md);
+	bench_latency_table(b, f, md);
 	exitless_table(b, f, md);
 	host_cost(b, f, md);
 }

@@ -28,6 +28,8 @@ static const char bench_help[] =
 "usage: vtimer bench [options]\n"
 "       vtimer bench engine [--quick]   the timer engine alone, no KVM: cost per\n"
 "                                       operation for 1..1024 simulated vCPUs\n"
+"       vtimer bench host-floor [--interval=US] [--count=N] [--json=FILE]\n"
+"                                       the host floor alone, no KVM: cyclictest\n"
 "  --quick               every preset on every workload, short counts, 1 repeat\n"
 "  --timers=A,B,...      presets (default: kvm,exitless,lazy,pvtimer,hybrid,apicv-model)\n"
 "  --workloads=A,B,...   cyclic, latency, latency-busy, rr, tick, throughput\n"
@@ -38,15 +40,20 @@ static const char bench_help[] =
 "                        2 vCPUs, 500 events, 100 with --quick; tick runs count/4)\n"
 "  --out=DIR             results.json, tables.md, plot data and SVG/PNG plots\n"
 "  --json=FILE           every run, in vtimer run's JSON format\n"
-"  --markdown=FILE       the tables as Markdown\n";
+"  --markdown=FILE       the tables as Markdown\n"
+"  --host-floor=auto|off auto (default): when rt-tests' cyclictest is installed,\n"
+"                        run it on the host at --interval for --count loops once\n"
+"                        per repeat, before that repeat's guests, and show it\n"
+"                        in the latency table as \"host (cyclictest)\"\n";
 
-enum { O_QUICK = 256, O_REPEAT, O_OUT };
+enum { O_QUICK = 256, O_REPEAT, O_OUT, O_FLOOR };
 
 static const struct option bench_opts[] = {
 	{ "timers", 1, 0, 't' }, { "workloads", 1, 0, 'w' }, { "vcpus", 1, 0, 'v' },
 	{ "count", 1, 0, 'c' }, { "interval", 1, 0, 'i' }, { "tick", 1, 0, 'k' },
 	{ "json", 1, 0, 'j' }, { "markdown", 1, 0, 'm' }, { "quick", 0, 0, O_QUICK },
-	{ "repeat", 1, 0, O_REPEAT }, { "out", 1, 0, O_OUT }, { "help", 0, 0, 'h' }, { 0 },
+	{ "repeat", 1, 0, O_REPEAT }, { "out", 1, 0, O_OUT }, { "help", 0, 0, 'h' },
+	{ "host-floor", 1, 0, O_FLOOR }, { 0 },
 };
 
 static const struct {
@@ -139,6 +146,7 @@ struct opts {
 	const char *json, *md, *out;
 	bool quick, wls_given, count_given;
 	int repeat;
+	enum host_floor_mode floor;
 	struct run_config base;
 };
 
@@ -176,6 +184,14 @@ static int parse(int argc, char **argv, struct opts *o)
 		case O_REPEAT: e = parse_u64("repeat", optarg, 1, MAX_REPEAT, &v); o->repeat = v; break;
 		case O_QUICK: o->quick = true; break;
 		case O_OUT: o->out = optarg; break;
+		case O_FLOOR:
+			if (!strcmp(optarg, "auto") || !strcmp(optarg, "off")) {
+				o->floor = optarg[0] == 'o' ? HOST_FLOOR_OFF : HOST_FLOOR_AUTO;
+			} else {
+				vt_err("--host-floor=%s: auto or off", optarg);
+				e = -1;
+			}
+			break;
 		case 'j': o->json = optarg; break;
 		case 'm': o->md = optarg; break;
 		case 'h': fputs(bench_help, stdout); return 1;
@@ -266,6 +282,74 @@ static struct run_config cell_config(const struct opts *o, const struct bench_ce
 	return cfg;
 }
 
+/* Every run, and the host floor's top-level "host_floor" object when asked. */
+static int json_write(const struct bench *b, const struct run_report *flat, int n, FILE *f)
+{
+	return report_json_write_extra(flat, n, "host_floor",
+				       b->floor ? host_floor_json(b->floor) : NULL, f);
+}
+
+/* The guests' latency workloads are in the matrix: the floor has a row to join. */
+static bool has_latency_cell(const struct bench *b)
+{
+	for (int i = 0; i < b->nr_cells; i++)
+		if (!strcmp(b->cells[i].workload, "cyclic") ||
+		    !strncmp(b->cells[i].workload, "latency", 7))
+			return true;
+	return false;
+}
+
+/* One host floor run at the start of a repeat, unless the last one failed. */
+static void floor_run(struct host_floor *hf, bool tty, int rep, int repeat)
+{
+	if (!host_floor_enabled(hf) || (hf->n && hf->runs[hf->n - 1].error[0]))
+		return;
+	if (tty)
+		fprintf(stderr, "\r\033[Kvtimer bench host floor: cyclictest (repeat %d/%d)",
+			rep + 1, repeat);
+	else
+		fprintf(stderr, "vtimer: bench host floor: cyclictest (repeat %d/%d)\n", rep + 1,
+			repeat);
+	if (host_floor_run(hf) < 0)
+		fprintf(stderr, "%svtimer: bench: host floor: %s\n", tty ? "\r\033[K" : "",
+			hf->runs[hf->n - 1].error);
+}
+
+/*
+ * vtimer bench host-floor: the floor alone, once, with no guest: what the
+ * latency table's "host (cyclictest)" row would show. Needs no KVM.
+ */
+static int cmd_bench_floor(int argc, char **argv, struct opts *o)
+{
+	struct bench b = { .title = "vtimer bench host-floor" };
+	struct host_floor hf;
+	struct outfile jf = { 0 };
+	int p = parse(argc - 1, argv + 1, o);
+
+	if (p)
+		return p > 0 ? 0 : VT_EXIT_SETUP;
+	if (check_file("json", o->json) < 0)
+		return VT_EXIT_SETUP;
+	host_floor_init(&hf, o->floor, o->base.interval_ns, o->base.count);
+	hf.placement = "alone (vtimer bench host-floor), no guest run";
+	b.floor = &hf;
+	vm_catch_stop_signals();
+	host_floor_run(&hf);
+	printf("%s: interval=%lluus count=%u\n", b.title,
+	       (unsigned long long)o->base.interval_ns / 1000, o->base.count);
+	bench_latency_table(&b, stdout, false);
+	if (o->json && (outfile_open(&jf, "json", o->json) < 0 || json_write(&b, NULL, 0, jf.f) < 0 ||
+			outfile_commit(&jf) < 0)) {
+		outfile_discard(&jf);
+		return VT_EXIT_SETUP;
+	}
+	if (host_floor_missing(&hf)) {
+		vt_err("host floor: %s", host_floor_missing(&hf));
+		return vm_stop_signal() ? VT_EXIT_SIGNAL : VT_EXIT_SETUP;
+	}
+	return 0;
+}
+
 static int write_outputs(const struct opts *o, const struct bench *b, struct run_report *flat,
 			 int n)
 {
@@ -275,7 +359,7 @@ static int write_outputs(const struct opts *o, const struct bench *b, struct run
 
 	if (o->out) {
 		snprintf(path, sizeof(path), "%s/results.json", o->out);
-		bad |= outfile_open(&dj, "out", path) < 0 || report_json_write(flat, n, dj.f) < 0 ||
+		bad |= outfile_open(&dj, "out", path) < 0 || json_write(b, flat, n, dj.f) < 0 ||
 		       outfile_commit(&dj) < 0;
 		snprintf(path, sizeof(path), "%s/tables.md", o->out);
 		if (!outfile_open(&dm, "out", path)) {
@@ -288,7 +372,7 @@ static int write_outputs(const struct opts *o, const struct bench *b, struct run
 	}
 	if (o->json) {
 		bad |= outfile_open(&jf, "json", o->json) < 0 ||
-		       report_json_write(flat, n, jf.f) < 0 || outfile_commit(&jf) < 0;
+		       json_write(b, flat, n, jf.f) < 0 || outfile_commit(&jf) < 0;
 	}
 	if (o->md && !outfile_open(&mf, "markdown", o->md)) {
 		bench_tables(b, mf.f, true);
@@ -314,6 +398,7 @@ int cmd_bench(int argc, char **argv)
 		},
 	};
 	struct bench b = { 0 };
+	struct host_floor hf;
 	struct run_report *flat;
 	bool tty = isatty(fileno(stderr));
 	char title[256];
@@ -321,6 +406,8 @@ int cmd_bench(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "engine"))
 		return cmd_bench_engine(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "host-floor"))
+		return cmd_bench_floor(argc, argv, &o);
 	p = parse(argc, argv, &o);
 	if (p)
 		return p > 0 ? 0 : VT_EXIT_SETUP;
@@ -332,8 +419,13 @@ int cmd_bench(int argc, char **argv)
 	o.base.guest = default_guest_path();
 	o.base.console = "/dev/null";
 	total = b.nr_cells * b.repeat;
+	host_floor_init(&hf, o.floor, o.base.interval_ns, o.base.count);
+	hf.placement = "once per repeat, before that repeat's guest runs, in this vtimer bench invocation";
+	b.floor = &hf;
 	vm_catch_stop_signals();
-	for (int rep = 0; rep < b.repeat && !vm_stop_signal(); rep++)
+	for (int rep = 0; rep < b.repeat && !vm_stop_signal(); rep++) {
+		if (has_latency_cell(&b))
+			floor_run(&hf, tty, rep, b.repeat);
 		for (int i = 0; i < b.nr_cells && !vm_stop_signal(); i++) {
 			struct bench_cell *c = &b.cells[i];
 			struct run_config cfg = cell_config(&o, c);
@@ -349,6 +441,7 @@ int cmd_bench(int argc, char **argv)
 				status = c->runs[c->n].status;
 			c->n++;
 		}
+	}
 	if (tty)
 		fprintf(stderr, "\r\033[K");
 	if (vm_stop_signal())

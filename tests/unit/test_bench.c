@@ -71,7 +71,7 @@ static void test_lazy_table(void **state)
 {
 	struct run_report kvm[1] = { rr_run(200, 100, 1000) }, lazy[1] = { rr_run(10, 100, 1100) };
 	struct bench_cell cells[] = { { "kvm", "rr", kvm, 1 }, { "lazy", "rr", lazy, 1 } };
-	struct bench b = { cells, 2, 1, "title" };
+	struct bench b = { cells, 2, 1, "title", NULL };
 	char *md = tables_md(&b);
 
 	/* kvm: 2 TSC-deadline writes per transaction; lazy 0.1, 5% of kvm's */
@@ -86,7 +86,7 @@ static void test_plot_data(void **state)
 {
 	struct run_report kvm[1] = { rr_run(200, 100, 1000) };
 	struct bench_cell cells[] = { { "kvm", "rr", kvm, 1 } };
-	struct bench b = { cells, 1, 1, "title" };
+	struct bench b = { cells, 1, 1, "title", NULL };
 	char dir[] = "/tmp/vtimer-bench-XXXXXX", path[128], line[256];
 	FILE *f;
 
@@ -105,12 +105,66 @@ static void test_plot_data(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+static struct run_report cyclic_run(int64_t min, int64_t avg, int64_t p50, int64_t p99,
+				     int64_t max)
+{
+	struct run_report r;
+
+	memset(&r, 0, sizeof(r));
+	r.cfg.workload = VTIMER_WL_CYCLIC;
+	r.total.lat = (struct lat_stats){ .n = 100, .min = min, .avg = avg, .p50 = p50,
+					  .p99 = p99, .max = max };
+	return r;
+}
+
+/*
+ * The host floor's row sits under the cyclic rows, medians over its runs
+ * with samples (a failed one left out), its change against kvm's cyclic
+ * cell; its note says the command, policy and placement. Without
+ * cyclictest, the note says how to get it and there is no row.
+ */
+static void test_floor_row(void **state)
+{
+	struct run_report kvm[1] = { cyclic_run(40000, 80000, 70000, 150000, 300000) };
+	struct bench_cell cells[] = { { "kvm", "cyclic", kvm, 1 } };
+	struct host_floor hf;
+	struct bench b = { cells, 1, 3, "title", &hf };
+	char *md;
+
+	host_floor_init(&hf, HOST_FLOOR_AUTO, 1000000, 100);
+	snprintf(hf.path, sizeof(hf.path), "/usr/bin/cyclictest");
+	hf.rt = true;
+	hf.placement = "once per repeat";
+	hf.n = 3;
+	hf.runs[0].lat = (struct lat_stats){ .n = 100, .min = 10000, .avg = 20000, .p50 = 18000,
+					     .p99 = 35000, .max = 60000 };
+	hf.runs[1].lat = (struct lat_stats){ .n = 100, .min = 12000, .avg = 24000, .p50 = 22000,
+					     .p99 = 45000, .max = 80000 };
+	snprintf(hf.runs[2].error, sizeof(hf.runs[2].error), "cyclictest failed");
+	md = tables_md(&b);
+	assert_non_null(strstr(md, "| kvm | cyclic | 40.0 | 80.0 | 70.0 | 150.0 | 300.0 | +0% | +0% | 0 |\n"
+				   "| host (cyclictest) | cyclictest | 11.0 | 22.0 | 20.0 | 40.0 | 70.0 | -72% | -71% | - |"));
+	assert_non_null(strstr(md, "host (cyclictest): `cyclictest -t1 -i 1000 -l 100 -N -v --default-system -p 80 -m` (/usr/bin/cyclictest) on the host, SCHED_FIFO 80, mlockall, once per repeat; median of 3 run(s)."));
+	free(md);
+	hf.path[0] = 0;
+	hf.n = 0;
+	md = tables_md(&b);
+	assert_null(strstr(md, "host (cyclictest) |"));
+	assert_non_null(strstr(md, "host floor: cyclictest not installed (apt-get install rt-tests)"));
+	free(md);
+	hf.mode = HOST_FLOOR_OFF;
+	md = tables_md(&b);
+	assert_null(strstr(md, "host floor"));
+	free(md);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_median),
 		cmocka_unit_test(test_lazy_table),
 		cmocka_unit_test(test_plot_data),
+		cmocka_unit_test(test_floor_row),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
