@@ -9,6 +9,7 @@
  * off, and the JSON has null for events the kernel lacks. As root with
  * tracefs, the instance is created for this pid, a stale one of a dead pid
  * is removed, and nothing is left after the run; else those tests skip.
+ * Without root, auto reports "not root" and on refuses.
  * Tolerance: none, counts are exact.
  */
 #include <setjmp.h>
@@ -269,6 +270,32 @@ static void test_instance(void **state)
 	assert_false(exists(dir));
 }
 
+/* Not root: auto goes on without the count and says why, on refuses. */
+static void test_not_root(void **state)
+{
+	struct ktrace kt;
+	int status;
+	pid_t p;
+
+	if (geteuid()) {
+		skip();		/* forks a child that drops root */
+		return;
+	}
+	p = fork();
+	if (!p) {
+		bool ok = !setgid(65534) && !setuid(65534) &&
+			  !ktrace_start(&kt, KTRACE_AUTO) &&
+			  kt.res.state == KTRACE_STATE_UNAVAILABLE && !kt.dir[0] &&
+			  !strncmp(kt.res.why, "not root", 8) &&
+			  ktrace_start(&kt, KTRACE_ON) == -1;
+
+		_exit(ok ? 0 : 1);
+	}
+	assert_int_equal(waitpid(p, &status, 0), p);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +305,7 @@ int main(void)
 		cmocka_unit_test(test_mode_parse),
 		cmocka_unit_test(test_report),
 		cmocka_unit_test(test_instance),
+		cmocka_unit_test(test_not_root),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
