@@ -163,8 +163,10 @@ static void test_mode_parse(void **state)
 /* report_ktrace's text into buf. */
 static void report_text(const struct run_report *r, char *buf, size_t len)
 {
-	FILE *f = fmemopen(buf, len, "w");
+	FILE *f;
 
+	memset(buf, 0, len);	/* nothing written leaves it as it was */
+	f = fmemopen(buf, len, "w");
 	assert_non_null(f);
 	report_ktrace(r, f);
 	fclose(f);
