@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ktrace_report.h"
 #include "report.h"
 #include "../outfile.h"
 #include "../util.h"
@@ -236,12 +237,15 @@ static void report_host(const struct run_report *r, FILE *f)
 			fprintf(f, "\nhost engine: %llu interrupt injections FAILED (KVM_SIGNAL_MSI): the guest lost them",
 				(unsigned long long)h->inject_errors);
 	}
+	fprintf(f, "\n");
+	report_ktrace(r, f);
 	if (r->total.c.events)
-		fprintf(f, "\nper timer event: userspace exits %.3f, kvm exits %.3f, msr writes %.3f",
+		fprintf(f, "per timer event: userspace exits %.3f, kvm exits %.3f, msr writes %.3f",
 			(double)r->total.exits_total / r->total.c.events,
 			(double)stat_total(r, "exits") / r->total.c.events,
 			(double)r->total.c.msr_writes / r->total.c.events);
-	fprintf(f, "\nwall %.2f s, exit status %d%s%s\n", r->wall_s, r->status,
+	fprintf(f, "%swall %.2f s, exit status %d%s%s\n", r->total.c.events ? "\n" : "",
+		r->wall_s, r->status,
 		r->error[0] ? ": " : "", r->error);
 }
 
@@ -364,6 +368,7 @@ static json_t *run_json(const struct run_report *r)
 							: json_integer(r->cfg.timer_advance_ns));
 	json_object_set_new(run, "housekeeping_cpu_pct",
 			    json_real(r->wall_s > 0 ? r->hk_cpu_ns / 1e7 / r->wall_s : 0));
+	json_object_set_new(run, "ktrace", ktrace_json(r));
 	json_object_set_new(run, "per_vcpu", per);
 	return run;
 }

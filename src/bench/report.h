@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "kout.h"
+#include "../kvm/ktrace.h"
 #include "stats.h"
 #include "../machine/machine.h"
 #include "../timer/timer.h"
@@ -39,6 +40,7 @@ struct run_config {
 	int hk_cpu;			/* --housekeeping-cpu, -1 = unpinned */
 	int pin;			/* --pin: 1 on, 0 off, -1 auto (housekeeping + a free CPU) */
 	struct cpu_flags cpu;		/* --cpu */
+	enum ktrace_mode ktrace;	/* --ktrace: the kvm tracepoint count */
 };
 
 struct vcpu_report {
@@ -75,6 +77,7 @@ struct run_report {
 	 * the vCPUs that did the work), 0 when the workload has none. */
 	double transactions_per_s;	/* rr */
 	double work_units_per_s;	/* throughput */
+	struct ktrace_result ktrace;	/* the kvm tracepoints' count of the run */
 	struct kout_result kout;	/* --kernel: its "latency:" and "SUMMARY:" lines */
 	int64_t *samples_ns;		/* every vCPU's samples, ns, sorted (plots) */
 	size_t nr_samples;

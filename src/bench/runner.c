@@ -78,6 +78,7 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	bool ran = false;
 	struct timer_engine eng = { 0 };
 	struct kout kout = { 0 };
+	struct ktrace kt = { 0 };
 	struct vm vm;
 	uint64_t t0, timeout_s;
 
@@ -103,6 +104,9 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	    timer_engine_init(&eng, &vm, &cfg->mode, hk_cpu, cfg->timer_floor_ns,
 			      cfg->timer_advance_ns) < 0)
 		goto out;
+	/* Before any vCPU thread starts: the instance follows them from their fork. */
+	if (ktrace_start(&kt, cfg->ktrace) < 0)
+		goto out;	/* --ktrace=on without them: said, exit 64 */
 	r->engine = eng.vt != NULL;
 	r->look_ns = eng.look_ns;
 	r->hk_cpu = eng.hk ? hk_cpu : -1;
@@ -123,6 +127,7 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 		vm_fail(&vm, VT_FAIL_SETUP, "timer engine did not start");
 	timer_engine_stop(&eng);
 	r->wall_s = (now_ns() - t0) / 1e9;
+	ktrace_finish(&kt, &r->ktrace);
 	r->hk_cpu_ns = hk_cpu_ns(eng.hk);
 	r->hk_scans = hk_scans(eng.hk);
 	r->hk_advance_ns = hk_advance_ns(eng.hk);
@@ -136,7 +141,8 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	else
 		collect(r, &vm, &eng, &b);
 out:
-	free(kout.lat);		/* a run that did not finish */
+	ktrace_remove(&kt);	/* a run that did not finish */
+	free(kout.lat);
 	timer_engine_free(&eng);
 	vm_destroy(&vm);
 	/* The console of a run that ran replaces the old file; of one that did not, not. */

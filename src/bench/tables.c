@@ -85,6 +85,20 @@ static double f_inj_ev(const struct run_report *r) { return per(r->total.host.in
 static double f_kick_ev(const struct run_report *r) { return per(r->total.host.kicks, f_events(r)); }
 static double f_irq_ev(const struct run_report *r) { return per(stat_total(r, "irq_exits"), f_events(r)); }
 
+/* The kvm tracepoints' count (kvm/ktrace.h): whole run, like the VMM's and KVM's. */
+static const struct ktrace_counts *kt(const struct run_report *r) { return &r->ktrace.c; }
+static double f_ux_vmm(const struct run_report *r) { return r->total.exits_total; }
+static double f_ux_tp(const struct run_report *r) { return ktrace_uexits(kt(r)); }
+static double f_kvm_exits(const struct run_report *r) { return stat_total(r, "exits"); }
+static double f_exit_tp(const struct run_report *r) { return kt(r)->exit; }
+static double f_halt_stat(const struct run_report *r) { return stat_total(r, "halt_exits"); }
+static double f_hlt_guest(const struct run_report *r) { return k(r)->op_hlt; }
+static double f_hlt_tp(const struct run_report *r) { return kt(r)->exit_hlt; }
+static double f_dl_guest(const struct run_report *r) { return k(r)->op_wrmsr_deadline; }
+static double f_dl_tp(const struct run_report *r) { return kt(r)->msr_write[KT_MSR_DEADLINE]; }
+static double f_uwrmsr_tp(const struct run_report *r) { return kt(r)->uexit[KT_UX_WRMSR]; }
+static double f_lost(const struct run_report *r) { return kt(r)->lost; }
+
 /* Text columns: each as wide as its header (at least 10), set by head(). */
 static int widths[24], ci;
 
@@ -358,6 +372,68 @@ static void exitless_table(const struct bench *b, FILE *f, bool md)
 	note(f, md, "Published (exitless timer, redis): throughput +3-5%, external-interrupt exits 42,916 -> 6,871. Without posted interrupts (this host) an injection into a running vCPU still kicks it. Per-event columns are from the throughput cells (rr where there are none).");
 }
 
+/* The cell's runs all have the tracepoint count, with kvm_exit if ev. */
+static bool cell_ktrace(const struct bench_cell *c, bool exit_ev)
+{
+	for (int i = 0; i < c->n; i++)
+		if (c->runs[i].ktrace.state != KTRACE_STATE_OK ||
+		    (exit_ev && !(c->runs[i].ktrace.events & (1u << KT_EV_EXIT))))
+			return false;
+	return c->n > 0;
+}
+
+/* Why the count is missing, from the first run that says so; NULL if none does. */
+static const char *ktrace_why(const struct bench *b)
+{
+	for (int i = 0; i < b->nr_cells; i++)
+		for (int k = 0; k < b->cells[i].n; k++)
+			if (b->cells[i].runs[k].ktrace.state == KTRACE_STATE_UNAVAILABLE)
+				return b->cells[i].runs[k].ktrace.why;
+	return NULL;
+}
+
+static void three_sources(const struct bench *b, FILE *f, bool md)
+{
+	const char *why = ktrace_why(b);
+	char buf[320];
+	bool any = false;
+
+	for (int i = 0; i < b->nr_cells; i++)
+		any |= cell_ktrace(&b->cells[i], false);
+	if (!any) {
+		if (why) {
+			snprintf(buf, sizeof(buf), "kvm tracepoints: unavailable (%s).", why);
+			title(f, md, "Three sources of exit counts");
+			note(f, md, buf);
+		}
+		return;
+	}
+	title(f, md, "Three sources of exit counts: VMM, KVM's stats, kvm tracepoints (whole run)");
+	head(f, md, "timer | workload | uexits vmm | uexits tp | exits stat | kvm_exit tp | halt_exits stat | hlt tp | hlt guest | tsc-dl tp | tsc-dl guest | wrmsr uexits tp | lost");
+	for (int i = 0; i < b->nr_cells; i++) {
+		const struct bench_cell *c = &b->cells[i];
+		bool tp = cell_ktrace(c, false), ex = cell_ktrace(c, true);
+
+		if (!c->n)
+			continue;
+		col(f, md, "%s", c->timer);
+		col(f, md, "%s", c->workload);
+		col(f, md, "%.0f", bench_median(c, f_ux_vmm, NULL, NULL));
+		col(f, md, tp ? "%.0f" : "-", bench_median(c, f_ux_tp, NULL, NULL));
+		col(f, md, "%.0f", bench_median(c, f_kvm_exits, NULL, NULL));
+		col(f, md, ex ? "%.0f" : "-", bench_median(c, f_exit_tp, NULL, NULL));
+		col(f, md, "%.0f", bench_median(c, f_halt_stat, NULL, NULL));
+		col(f, md, ex ? "%.0f" : "-", bench_median(c, f_hlt_tp, NULL, NULL));
+		col(f, md, "%.0f", bench_median(c, f_hlt_guest, NULL, NULL));
+		col(f, md, tp ? "%.0f" : "-", bench_median(c, f_dl_tp, NULL, NULL));
+		col(f, md, "%.0f", bench_median(c, f_dl_guest, NULL, NULL));
+		col(f, md, tp ? "%.0f" : "-", bench_median(c, f_uwrmsr_tp, NULL, NULL));
+		col(f, md, tp ? "%.0f" : "-", bench_median(c, f_lost, NULL, NULL));
+		end_row(f, md);
+	}
+	note(f, md, "Medians of counts. vmm: the VMM's user-space exits; stat: KVM's binary stats; tp: the kernel's kvm tracepoints (kvm_userspace_exit without the interrupted returns, kvm_exit, kvm_exit for hlt, kvm_msr writes of IA32_TSC_DEADLINE handled in the kernel, kvm_userspace_exit for wrmsr); these cover the whole run. guest: the guest's own count of the operation inside its measured window only, so at most the tp figure unless the operation did not exit. lost: events the trace buffer dropped. '-': not counted (see vtimer run's report).");
+}
+
 static void host_cost(const struct bench *b, FILE *f, bool md)
 {
 	title(f, md, "Host cost: housekeeping thread CPU");
@@ -382,5 +458,6 @@ void bench_tables(const struct bench *b, FILE *f, bool md)
 	lazy_table(b, f, md);
 	bench_latency_table(b, f, md);
 	exitless_table(b, f, md);
+	three_sources(b, f, md);
 	host_cost(b, f, md);
 }

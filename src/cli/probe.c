@@ -160,7 +160,7 @@ static void measure_pv_eoi(struct pv_eoi_probe *e)
 		.workload = VTIMER_WL_LATENCY, .vcpus = 1, .count = PV_EOI_EVENTS,
 		.interval_ns = 1000000, .mem_size = 64 << 20, .lapic = VTIMER_LAPIC_DEADLINE,
 		.wait = VTIMER_WAIT_HLT, .hk_cpu = -1, .pin = -1, .timeout_s = 60,
-		.guest = default_guest_path(), .console = "/dev/null",
+		.guest = default_guest_path(), .console = "/dev/null", .ktrace = KTRACE_OFF,
 	};
 	struct run_report r;
 	const struct vtimer_counters *k;

@@ -39,6 +39,11 @@ static const char run_help[] =
 "  --mem=MIB             guest memory (default 128)\n"
 "  --timeout=SEC         stop the run after SEC seconds (exit 73); default: from\n"
 "                        count and interval, none with --kernel\n"
+"  --ktrace=auto|on|off|buffer  count exits a second way, with the kernel's kvm\n"
+"                        tracepoints in a private tracefs instance (root; auto:\n"
+"                        when available, else the report says why not; on: refuse\n"
+"                        the run without them; buffer: parse the trace buffer even\n"
+"                        where hist triggers could count in the kernel)\n"
 "  --json=FILE           write results as JSON\n"
 "  --console=FILE        guest serial console to FILE instead of stdout\n"
 "  --guest=FILE          vtimer guest image (default: guest.elf next to this binary)\n"
@@ -53,7 +58,7 @@ static const char run_help[] =
 
 enum { O_TIMER = 256, O_PROGRAM, O_DISCOVER, O_DELIVER, O_WORKLOAD, O_VCPUS, O_COUNT,
        O_INTERVAL, O_LAPIC, O_WAIT, O_TICK, O_MEM, O_TIMEOUT, O_JSON, O_CONSOLE, O_GUEST,
-       O_KERNEL, O_APPEND, O_HKCPU, O_PIN, O_FLOOR, O_ADVANCE, O_ATTACK, O_CPU, O_HELP };
+       O_KERNEL, O_APPEND, O_HKCPU, O_PIN, O_FLOOR, O_ADVANCE, O_ATTACK, O_CPU, O_KTRACE, O_HELP };
 
 static const struct option run_opts[] = {
 	{ "timer", 1, 0, O_TIMER }, { "program", 1, 0, O_PROGRAM },
@@ -65,6 +70,7 @@ static const struct option run_opts[] = {
 	{ "guest", 1, 0, O_GUEST }, { "kernel", 1, 0, O_KERNEL }, { "append", 1, 0, O_APPEND },
 	{ "housekeeping-cpu", 1, 0, O_HKCPU }, { "pin", 1, 0, O_PIN },
 	{ "timer-floor", 1, 0, O_FLOOR }, { "timer-advance", 1, 0, O_ADVANCE }, { "attack", 1, 0, O_ATTACK }, { "cpu", 1, 0, O_CPU },
+	{ "ktrace", 1, 0, O_KTRACE },
 	{ "verbose", 0, 0, 'v' }, { "help", 0, 0, O_HELP }, { 0 },
 };
 
@@ -213,6 +219,11 @@ static int parse_run(int argc, char **argv, struct run_config *c)
 			c->timer_advance_ns = (int64_t)v * 1000;
 			break;
 		case O_ATTACK: r = parse_attacks(name, optarg, &c->attacks); break;
+		case O_KTRACE:
+			r = ktrace_mode_parse(optarg, &c->ktrace);
+			if (r < 0)
+				vt_err("bad --%s=%s: one of auto, on, off, buffer", name, optarg);
+			break;
 		case O_CPU: {
 			char err[200];
 

@@ -236,6 +236,38 @@ static void test_json_contract(void **s)
 	vt_free(&r);
 }
 
+/*
+ * The kvm tracepoint count (--ktrace, root only): it covers the same returns
+ * from KVM_RUN as the VMM's own count, so the two agree exactly; the guest's
+ * TSC-deadline writes, counted in its window, are at most the tracepoints'
+ * whole-run writes of that MSR (in the kernel or exits to user space).
+ */
+static void test_ktrace_counts(void **s)
+{
+	const char *args[] = { "--vcpus=2", "--count=20", "--ktrace=auto", NULL };
+	struct vt_result r;
+	json_t *kt;
+
+	(void)s;
+	require_kvm();
+	assert_int_equal(vt_run(&r, args), 0);
+	kt = json_object_get(r.run, "ktrace");
+	assert_non_null(kt);
+	if (strcmp(json_string_value(json_object_get(kt, "state")), "ok")) {
+		print_message("SKIP: kvm tracepoints: %s\n",
+			      json_string_value(json_object_get(kt, "reason")));
+		vt_free(&r);
+		skip();
+	}
+	assert_int_equal(jint(kt, "lost"), 0);
+	assert_true(jint(r.run, "exits.total") > 0);
+	assert_int_equal(jint(kt, "userspace_exit.total"), jint(r.run, "exits.total"));
+	assert_true(jint(r.run, "guest.op_wrmsr_deadline") <=
+		    jint(kt, "msr_write.0x6e0") + jint(kt, "userspace_exit.wrmsr"));
+	assert_true(jint(kt, "pio") >= jint(r.run, "exits.io"));
+	vt_free(&r);
+}
+
 /* Bad input: one "vtimer: " line on stderr and a non-zero status, no crash. */
 static void expect_error(const char *const *args)
 {
@@ -331,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_bad_flags),
 		cmocka_unit_test(test_bad_images),
 		cmocka_unit_test(test_json_contract),
+		cmocka_unit_test(test_ktrace_counts),
 		cmocka_unit_test(test_cyclic_msr_writes),
 		cmocka_unit_test(test_cyclic_1vcpu),
 		cmocka_unit_test(test_cyclic_2vcpu),

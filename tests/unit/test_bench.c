@@ -3,7 +3,10 @@
  * vtimer bench's aggregation and tables (src/bench/tables.c, plots.c) on
  * made-up reports, no KVM: the median and spread over repeats, the lazy
  * series' per-transaction figures and their percent of kvm's, the rates'
- * ratio to kvm, and the plot data files. Exact figures, no tolerance.
+ * ratio to kvm, the three sources of exit counts (VMM, KVM's stats, kvm
+ * tracepoints; '-' where a run lacks the tracepoints, a note with the
+ * reason where none has them), and the plot data files. Exact figures, no
+ * tolerance.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -79,6 +82,38 @@ static void test_lazy_table(void **state)
 	assert_non_null(strstr(md, "| lazy | 0.100 | 0.000 | 2.000 | 0.000 | 2.000 | 0.000 | 0.000 | 4.100 | 5.0% | 68.3% |"));
 	/* exitless table: rr rate as a ratio to kvm's */
 	assert_non_null(strstr(md, "| lazy | 1100 | 1.100 |"));
+	free(md);
+}
+
+static void test_three_sources(void **state)
+{
+	struct run_report kvm[2] = { rr_run(200, 100, 1000), rr_run(200, 100, 1000) };
+	struct run_report lazy[1] = { rr_run(10, 100, 1100) };
+	struct bench_cell cells[] = { { "kvm", "rr", kvm, 2 }, { "lazy", "rr", lazy, 1 } };
+	struct bench b = { cells, 2, 1, "title" };
+	char *md;
+
+	for (int i = 0; i < 2; i++) {
+		kvm[i].total.exits_total = 40 + i;
+		kvm[i].ktrace.state = KTRACE_STATE_OK;
+		kvm[i].ktrace.events = 1u << KT_EV_EXIT;
+		kvm[i].ktrace.c.uexit[KT_UX_IO] = 40 + i;
+		kvm[i].ktrace.c.uexit[KT_UX_INTR] = 5;
+		kvm[i].ktrace.c.exit = 300;
+		kvm[i].ktrace.c.exit_hlt = 210;
+		kvm[i].ktrace.c.msr_write[KT_MSR_DEADLINE] = 202;
+	}
+	lazy[0].total.exits_total = 7;
+	lazy[0].ktrace.state = KTRACE_STATE_UNAVAILABLE;
+	md = tables_md(&b);
+	/* medians of 40 and 41 (40.5, printed to even); the interrupted 5 are not exits */
+	assert_non_null(strstr(md, "| kvm | rr | 40 | 40 | 0 | 300 | 0 | 210 | 200 | 202 | 200 | 0 | 0 |"));
+	assert_non_null(strstr(md, "| lazy | rr | 7 | - | 0 | - | 0 | - | 200 | - | 10 | - | - |"));
+	free(md);
+	kvm[0].ktrace.state = kvm[1].ktrace.state = KTRACE_STATE_UNAVAILABLE;
+	snprintf(kvm[0].ktrace.why, sizeof(kvm[0].ktrace.why), "not root");
+	md = tables_md(&b);
+	assert_non_null(strstr(md, "kvm tracepoints: unavailable (not root)."));
 	free(md);
 }
 
@@ -163,6 +198,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_median),
 		cmocka_unit_test(test_lazy_table),
+		cmocka_unit_test(test_three_sources),
 		cmocka_unit_test(test_plot_data),
 		cmocka_unit_test(test_floor_row),
 	};
