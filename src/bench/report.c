@@ -233,6 +233,9 @@ static void report_host(const struct run_report *r, FILE *f)
 		if (h->tsc_writes)
 			fprintf(f, "\nguest writes of IA32_TSC/IA32_TSC_ADJUST (offset re-read)=%llu",
 				(unsigned long long)h->tsc_writes);
+		if (h->tsc_moves)
+			fprintf(f, "\nTSC offset moved by KVM itself (unstable host TSC; re-read, timers re-armed)=%llu",
+				(unsigned long long)h->tsc_moves);
 		if (h->inject_errors)
 			fprintf(f, "\nhost engine: %llu interrupt injections FAILED (KVM_SIGNAL_MSI): the guest lost them",
 				(unsigned long long)h->inject_errors);
@@ -263,7 +266,7 @@ static json_t *counters_json(const struct vtimer_counters *c)
 
 static json_t *host_json(const struct timer_stats *h)
 {
-	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
 			 "msr_exits", (json_int_t)h->msr_exits,
 			 "pv_msr_writes", (json_int_t)h->pv_msr_writes,
 			 "pv_gp", (json_int_t)h->pv_gp,
@@ -277,7 +280,8 @@ static json_t *host_json(const struct timer_stats *h)
 			 "bad_lvtt", (json_int_t)h->bad_lvtt,
 			 "fired", (json_int_t)h->fired,
 			 "floored", (json_int_t)h->floored,
-			 "tsc_writes", (json_int_t)h->tsc_writes);
+			 "tsc_writes", (json_int_t)h->tsc_writes,
+			 "tsc_moves", (json_int_t)h->tsc_moves);
 }
 
 static json_t *vcpu_json(const struct run_report *r, const struct vcpu_report *v)

@@ -392,6 +392,8 @@ static void *vcpu_thread(void *arg)
 	while (!vm->stop) {
 		int r = __kvm_ioctl(vcpu->fd, KVM_RUN, NULL);
 
+		if (vm->timer_ops && vm->timer_ops->exited && r >= 0)
+			vm->timer_ops->exited(vcpu);
 		if (r == -EINTR || r == -EAGAIN) {
 			vcpu->run->immediate_exit = 0;
 			if (vm->timer_ops && vm->timer_ops->kicked)

@@ -64,6 +64,7 @@ struct vm_timer_ops {
 	int (*rdmsr)(struct vcpu *vcpu, uint32_t msr, uint64_t *val);
 	void (*started)(struct vcpu *vcpu);
 	void (*kicked)(struct vcpu *vcpu);
+	void (*exited)(struct vcpu *vcpu);	/* after every KVM_RUN return, in its thread */
 };
 
 struct vcpu {

@@ -95,11 +95,13 @@ void vt_kicked(struct vcpu *vcpu)
 static const struct vm_timer_ops hk_vm_ops = {
 	.wrmsr = vt_wrmsr,
 	.rdmsr = vt_rdmsr,
+	.exited = vt_exited,
 };
 
 static const struct vm_timer_ops vcpu_vm_ops = {
 	.wrmsr = vt_wrmsr,
 	.rdmsr = vt_rdmsr,
+	.exited = vt_exited,
 	.started = ptimer_started,
 	.kicked = vt_kicked,
 };

@@ -46,6 +46,7 @@ struct timer_stats {
 	uint64_t looks;			/* look-ahead reads of the page after an injection */
 	uint64_t bad_lvtt;		/* mirrored LVTT with an invalid vector */
 	uint64_t tsc_writes;		/* guest writes of IA32_TSC / IA32_TSC_ADJUST applied */
+	uint64_t tsc_moves;		/* offset changes KVM made by itself (vt_offset_refresh) */
 };
 
 struct vcpu_timer {
@@ -173,6 +174,7 @@ void vt_scan(struct vcpu_timer *vt, uint64_t horizon, uint64_t margin);
 int vt_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val);
 int vt_rdmsr(struct vcpu *vcpu, uint32_t msr, uint64_t *val);
 void vt_kicked(struct vcpu *vcpu);
+void vt_exited(struct vcpu *vcpu);	/* after every KVM_RUN return: refresh the TSC offset */
 
 /* hk.c: the housekeeping thread and its timer heap. */
 struct hk *hk_create(struct timer_engine *e);

@@ -340,6 +340,37 @@ static int tsc_msr_write(struct vcpu_timer *vt, uint32_t msr, uint64_t val)
 	return 0;
 }
 
+/*
+ * KVM moves a vCPU's TSC offset by itself where the host TSC is unstable:
+ * on each vcpu_load it restarts the guest TSC where it stopped and then
+ * catches it up (x86.c, kvm_arch_vcpu_load, tsc_catchup). Nested under TCG
+ * the first KVM_RUN moved it by 41-144 M cycles, and housekeeping delivery
+ * came a constant ~69 ms late, until this. Read in the vCPU thread (a vCPU
+ * ioctl waits for KVM_RUN to return) after every return to user space and
+ * before a deadline is converted; a change re-arms the armed deadline. On
+ * hosts where the offset cannot change (a stable TSC, PVM) it reads the same
+ * value: one ioctl per user-space exit. Called with vt->lock held.
+ */
+static void vt_offset_refresh(struct vcpu_timer *vt)
+{
+	const struct tsc_source *src = vt->eng->tsc_src;
+	int64_t off;
+
+	if (!src || src->offset(vt->vcpu, &off) < 0 || off == vt->tsc.offset)
+		return;
+	vt->st.tsc_moves++;
+	vt_set_offset(vt, off);
+}
+
+void vt_exited(struct vcpu *vcpu)
+{
+	struct vcpu_timer *vt = &vcpu->vm->timer->vt[vcpu->id];
+
+	pthread_mutex_lock(&vt->lock);
+	vt_offset_refresh(vt);
+	pthread_mutex_unlock(&vt->lock);
+}
+
 int vt_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val)
 {
 	struct timer_engine *e = vcpu->vm->timer;

@@ -269,6 +269,40 @@ static void test_refresh_moves_armed_timer(void **state)
 	fx_free(&f);
 }
 
+/*
+ * KVM moves the offset by itself where the host TSC is unstable (vcpu_load's
+ * catch-up): vt_exited(), after every KVM_RUN return, re-reads it. A move
+ * re-arms the armed deadline at its new host time and is counted apart from
+ * guest TSC writes; an unchanged offset changes nothing.
+ */
+static void test_kvm_moves_offset(void **state)
+{
+	struct fx f;
+	uint64_t d, h1;
+
+	(void)state;
+	fx_init(&f, -(int64_t)rdtsc(), false);
+	d = guest_now(&f) + SECOND;
+	vt_arm(&f.vt, d);
+	h1 = f.vt.host_deadline;
+	vt_exited(f.vt.vcpu);
+	assert_int_equal(f.vt.st.tsc_moves, 0);
+	assert_true(f.vt.host_deadline == h1);
+
+	fake.off -= (int64_t)SECOND;	/* the guest TSC restarted a second behind */
+	vt_exited(f.vt.vcpu);
+	assert_int_equal(f.vt.st.tsc_moves, 1);
+	assert_int_equal(f.vt.st.tsc_writes, 0);
+	assert_true(f.vt.tsc.offset == fake.off);
+	assert_true(f.vt.deadline == d);
+	assert_true(f.vt.host_deadline == h1 + SECOND);
+	assert_true(f.vt.hk_key == f.vt.host_deadline);
+	assert_ptr_equal(hk_peek(f.e.hk), &f.vt);
+	vt_exited(f.vt.vcpu);
+	assert_int_equal(f.vt.st.tsc_moves, 1);
+	fx_free(&f);
+}
+
 static void test_refresh_keeps_look_never_off(void **state)
 {
 	struct fx f;
@@ -326,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_negative_offsets_never_early),
 		cmocka_unit_test(test_negative_offsets_no_rearm_loop),
 		cmocka_unit_test(test_refresh_moves_armed_timer),
+		cmocka_unit_test(test_kvm_moves_offset),
 		cmocka_unit_test(test_refresh_keeps_look_never_off),
 		cmocka_unit_test(test_refresh_failure_stops),
 	};
