@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "../util.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -186,6 +187,23 @@ static void end_row(FILE *f, bool md)
 	ci = 0;
 }
 
+typedef double (*run_fn)(const struct run_report *);
+
+/* Exit-causing operations by reason, per transaction and per timer event. */
+static const run_fn reasons_tx[] = {
+	f_eoi_tx, f_pveoi_tx, f_icr_tx, f_oth_tx, f_hlt_tx, f_pio_tx, f_kick_tx,
+};
+static const run_fn reasons_ev[] = {
+	f_dl_ev, f_eoi_ev, f_icr_ev, f_oth_ev, f_hlt_ev, f_pio_ev, f_kick_ev,
+};
+
+/* One cell per figure: the median over the cell's runs, 3 decimals. */
+static void median_cols(FILE *f, bool md, const struct bench_cell *c, const run_fn *fn, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		col(f, md, "%.3f", bench_median(c, fn[i], NULL, NULL));
+}
+
 static void title(FILE *f, bool md, const char *t)
 {
 	fprintf(f, md ? "\n### %s\n\n" : "\n== %s\n", t);
@@ -246,13 +264,7 @@ static void lazy_table(const struct bench *b, FILE *f, bool md)
 		ops = bench_median(c, f_ops_tx, NULL, NULL);
 		col(f, md, "%s", c->timer);
 		col(f, md, "%.3f", dl);
-		col(f, md, "%.3f", bench_median(c, f_eoi_tx, NULL, NULL));
-		col(f, md, "%.3f", bench_median(c, f_pveoi_tx, NULL, NULL));
-		col(f, md, "%.3f", bench_median(c, f_icr_tx, NULL, NULL));
-		col(f, md, "%.3f", bench_median(c, f_oth_tx, NULL, NULL));
-		col(f, md, "%.3f", bench_median(c, f_hlt_tx, NULL, NULL));
-		col(f, md, "%.3f", bench_median(c, f_pio_tx, NULL, NULL));
-		col(f, md, "%.3f", bench_median(c, f_kick_tx, NULL, NULL));
+		median_cols(f, md, c, reasons_tx, ARRAY_SIZE(reasons_tx));
 		col(f, md, "%.3f", ops);
 		col(f, md, dl0 > 0 ? "%.1f%%" : "-", 100 * per(dl, dl0));
 		col(f, md, ops0 > 0 ? "%.1f%%" : "-", 100 * per(ops, ops0));
@@ -492,13 +504,7 @@ static void exits_table(const struct bench *b, FILE *f, bool md)
 		ops = bench_median(c, f_ops_ev, NULL, NULL);
 		col(f, md, "%s", c->timer);
 		col(f, md, "%s", c->workload);
-		col(f, md, "%.3f", bench_median(c, f_dl_ev, NULL, NULL));
-		col(f, md, "%.3f", bench_median(c, f_eoi_ev, NULL, NULL));
-		col(f, md, "%.3f", bench_median(c, f_icr_ev, NULL, NULL));
-		col(f, md, "%.3f", bench_median(c, f_oth_ev, NULL, NULL));
-		col(f, md, "%.3f", bench_median(c, f_hlt_ev, NULL, NULL));
-		col(f, md, "%.3f", bench_median(c, f_pio_ev, NULL, NULL));
-		col(f, md, "%.3f", bench_median(c, f_kick_ev, NULL, NULL));
+		median_cols(f, md, c, reasons_ev, ARRAY_SIZE(reasons_ev));
 		col(f, md, "%.3f", ops);
 		col(f, md, ops0 > 0 ? "%.1f%%" : "-", 100 * per(ops, ops0));
 		col(f, md, "%.3f", bench_median(c, f_pveoi_ev, NULL, NULL));

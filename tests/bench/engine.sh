@@ -7,21 +7,7 @@
 # argument. No timing is asserted: figures are for docs/benchmarks.md. TAP.
 cd "$(dirname "$0")/../.." || exit 1
 VT=${VT:-build/vtimer}
-T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
-n=0
-failed=0
-
-result() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		sed 's/^/# /' "$T/out" "$T/err"
-	fi
-}
+. tests/tap.sh
 
 "$VT" bench engine --quick >"$T/out" 2>"$T/err"
 result $? "bench engine --quick exits 0"

@@ -8,21 +8,7 @@
 # not installed, or when not root and cyclictest cannot get SCHED_FIFO.
 cd "$(dirname "$0")/../.." || exit 1
 VT=${VT:-$PWD/build/vtimer}
-T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
-n=0
-failed=0
-
-result() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		sed 's/^/# /' "$T/out" "$T/err"
-	fi
-}
+. tests/tap.sh
 
 if ! command -v cyclictest >/dev/null; then
 	echo "1..0 # SKIP cyclictest not installed (apt-get install rt-tests)"

@@ -18,21 +18,7 @@ for f in $VT $K/hello.elf $K/hello.bin $K/hello64.elf; do
 	fi
 done
 
-T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
-n=0
-failed=0
-
-result() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		sed 's/^/# /' "$T/out" "$T/err" 2>/dev/null
-	fi
-}
+. tests/tap.sh
 
 # Runs vtimer with the given arguments; status in $rc, output in $T/out, $T/err.
 vt() {
