@@ -344,8 +344,8 @@ static int tsc_msr_write(struct vcpu_timer *vt, uint32_t msr, uint64_t val)
  * KVM moves a vCPU's TSC offset by itself where the host TSC is unstable:
  * on each vcpu_load it restarts the guest TSC where it stopped and then
  * catches it up (x86.c, kvm_arch_vcpu_load, tsc_catchup). Nested under TCG
- * the first KVM_RUN moved it by 41-144 M cycles, and housekeeping delivery
- * came a constant ~69 ms late, until this. Read in the vCPU thread (a vCPU
+ * it moved at nearly every exit, and with the offset read once at setup
+ * every engine delivery came a near-constant ~69 ms late. Read in the vCPU thread (a vCPU
  * ioctl waits for KVM_RUN to return) after every return to user space and
  * before a deadline is converted; a change re-arms the armed deadline. On
  * hosts where the offset cannot change (a stable TSC, PVM) it reads the same
