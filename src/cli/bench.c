@@ -18,6 +18,7 @@
 #include "../bench/bench.h"
 #include "../bench/engine_bench.h"
 #include "../bench/runner.h"
+#include "../kvm/kvm.h"
 #include "../outfile.h"
 #include "../util.h"
 
@@ -417,6 +418,11 @@ int cmd_bench(int argc, char **argv)
 	p = parse(argc, argv, &o);
 	if (p)
 		return p > 0 ? 0 : VT_EXIT_SETUP;
+	/* Without KVM every run would fail alike: say it once, before any run. */
+	p = kvm_open();
+	if (p < 0)
+		return VT_EXIT_SETUP;
+	close(p);
 	if (build_cells(&o, &b) < 0 || (o.out && out_dir(o.out) < 0))
 		return VT_EXIT_SETUP;
 	/* Refused before any run: the named files are checked now, written at the end. */
