@@ -330,20 +330,6 @@ int host_floor_run(struct host_floor *hf)
 
 /* Results */
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Median of n values, the mean of the middle two when n is even (as bench_median). */
-static int64_t median_i64(int64_t *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_i64);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 static int cmp_dbl(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -351,6 +337,7 @@ static int cmp_dbl(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Median of n values, the mean of the middle two when n is even (as bench_median). */
 static double median_dbl(double *v, int n)
 {
 	qsort(v, n, sizeof(*v), cmp_dbl);
@@ -359,9 +346,8 @@ static double median_dbl(double *v, int n)
 
 bool host_floor_median(const struct host_floor *hf, struct lat_stats *st)
 {
-	int64_t mn[HOST_FLOOR_MAX_RUNS], mx[HOST_FLOOR_MAX_RUNS], p50[HOST_FLOOR_MAX_RUNS];
-	int64_t p99[HOST_FLOOR_MAX_RUNS], cnt[HOST_FLOOR_MAX_RUNS];
-	double avg[HOST_FLOOR_MAX_RUNS];
+	enum { N, MIN, AVG, P50, P99, MAX, FIELDS };
+	double v[FIELDS][HOST_FLOOR_MAX_RUNS];
 	int n = 0;
 
 	*st = (struct lat_stats){ 0 };
@@ -370,18 +356,18 @@ bool host_floor_median(const struct host_floor *hf, struct lat_stats *st)
 
 		if (hf->runs[i].error[0])
 			continue;
-		mn[n] = l->min;
-		mx[n] = l->max;
-		p50[n] = l->p50;
-		p99[n] = l->p99;
-		avg[n] = l->avg;
-		cnt[n++] = l->n;
+		v[N][n] = l->n;
+		v[MIN][n] = l->min;
+		v[AVG][n] = l->avg;
+		v[P50][n] = l->p50;
+		v[P99][n] = l->p99;
+		v[MAX][n++] = l->max;
 	}
 	if (!n)
 		return false;
 	*st = (struct lat_stats){
-		.n = median_i64(cnt, n), .min = median_i64(mn, n), .max = median_i64(mx, n),
-		.p50 = median_i64(p50, n), .p99 = median_i64(p99, n), .avg = median_dbl(avg, n),
+		.n = median_dbl(v[N], n), .min = median_dbl(v[MIN], n), .avg = median_dbl(v[AVG], n),
+		.p50 = median_dbl(v[P50], n), .p99 = median_dbl(v[P99], n), .max = median_dbl(v[MAX], n),
 	};
 	return true;
 }
