@@ -74,6 +74,6 @@ void ipi_interrupt(void)
 {
 	struct cpu *c = this_cpu();
 
-	apic_eoi();
+	apic_eoi(c);
 	c->res->c.ipis++;
 }

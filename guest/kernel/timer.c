@@ -142,7 +142,7 @@ void timer_interrupt(void)
 	struct cpu *c = this_cpu();
 	uint64_t now;
 
-	apic_eoi();	/* first: PV EOI works only before any exit (pv/pv_eoi.c) */
+	apic_eoi(c);	/* first: PV EOI works only before any exit (pv/pv_eoi.c) */
 	now = rdtsc();
 	c->res->c.interrupts++;
 	/*

@@ -56,19 +56,3 @@ void pv_eoi_enable(void)
 	if (c->id == 0)
 		printk("vtimer guest: KVM PV EOI on\n");
 }
-
-/* Acknowledge the interrupt in service: first thing in every handler. */
-void apic_eoi(void)
-{
-	struct cpu *c = this_cpu();
-	bool pending = false;
-
-	if (c->pv_eoi_on)
-		__asm__ volatile("btrl $0, %0" : "+m"(c->pv_eoi_word), "=@ccc"(pending));
-	if (!pending) {
-		kwrmsr(MSR_X2APIC_EOI, 0);
-		return;
-	}
-	if (c->measuring)
-		c->res->c.pv_eoi++;
-}

@@ -94,8 +94,10 @@ void cpu_init(struct cpu *c)
 
 void other_interrupt(void)
 {
-	apic_eoi();
-	this_cpu()->res->c.spurious++;
+	struct cpu *c = this_cpu();
+
+	apic_eoi(c);
+	c->res->c.spurious++;
 }
 
 extern char wrmsr_safe_insn[], wrmsr_safe_fault[];
