@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "../bench/report.h"
 #include "../util.h"
 
 int parse_u64(const char *opt, const char *s, unsigned long long lo, unsigned long long hi,
@@ -41,4 +42,15 @@ const char *default_guest_path(void)
 	exe[n] = 0;
 	snprintf(path, sizeof(path), "%s/guest.elf", dirname(exe));
 	return path;
+}
+
+void run_config_defaults(struct run_config *c)
+{
+	*c = (struct run_config){
+		.workload = VTIMER_WL_CYCLIC, .vcpus = 1, .count = 1000,
+		.interval_ns = 1000000, .tick_ns = 4000000, .mem_size = 128 << 20,
+		.lapic = VTIMER_LAPIC_DEADLINE, .wait = VTIMER_WAIT_HLT, .hk_cpu = -1, .pin = -1,
+		.timer_floor_ns = TIMER_FLOOR_DEFAULT_NS, .timer_advance_ns = HK_ADVANCE_AUTO,
+	};
+	timer_mode_preset("kvm", &c->mode);
 }

@@ -397,12 +397,6 @@ int cmd_bench(int argc, char **argv)
 	struct opts o = {
 		.timers = "kvm,exitless,lazy,pvtimer,hybrid,apicv-model",
 		.wls = "cyclic,latency,latency-busy,rr,tick,throughput",
-		.base = {
-			.vcpus = 2, .interval_ns = 1000000, .tick_ns = 4000000,
-			.mem_size = 128 << 20, .lapic = VTIMER_LAPIC_DEADLINE, .hk_cpu = -1,
-			.pin = -1, .timer_floor_ns = TIMER_FLOOR_DEFAULT_NS,
-			.timer_advance_ns = HK_ADVANCE_AUTO,
-		},
 	};
 	struct bench b = { 0 };
 	struct host_floor hf;
@@ -411,6 +405,8 @@ int cmd_bench(int argc, char **argv)
 	char title[256];
 	int p, status = 0, n = 0, total;
 
+	run_config_defaults(&o.base);
+	o.base.vcpus = 2;
 	if (argc > 1 && !strcmp(argv[1], "engine"))
 		return cmd_bench_engine(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "host-floor"))

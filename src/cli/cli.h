@@ -12,5 +12,9 @@ int parse_u64(const char *opt, const char *s, unsigned long long lo, unsigned lo
 	      unsigned long long *out);
 /* The vtimer guest image shipped next to the binary (or $VTIMER_GUEST). */
 const char *default_guest_path(void);
+struct run_config;
+/* vtimer run's defaults: timer=kvm, cyclic, 1 vCPU x 1000 events of 1 ms,
+ * 4 ms tick, TSC-deadline, hlt, placement auto, default floor and advance. */
+void run_config_defaults(struct run_config *c);
 
 #endif

@@ -156,17 +156,18 @@ struct pv_eoi_probe {
 
 static void measure_pv_eoi(struct pv_eoi_probe *e)
 {
-	struct run_config cfg = {
-		.workload = VTIMER_WL_LATENCY, .vcpus = 1, .count = PV_EOI_EVENTS,
-		.interval_ns = 1000000, .mem_size = 64 << 20, .lapic = VTIMER_LAPIC_DEADLINE,
-		.wait = VTIMER_WAIT_HLT, .hk_cpu = -1, .pin = -1, .timeout_s = 60,
-		.guest = default_guest_path(), .console = "/dev/null", .ktrace = KTRACE_OFF,
-	};
+	struct run_config cfg;
 	struct run_report r;
 	const struct vtimer_counters *k;
 
 	memset(e, 0, sizeof(*e));
-	timer_mode_preset("kvm", &cfg.mode);
+	run_config_defaults(&cfg);
+	cfg.workload = VTIMER_WL_LATENCY;
+	cfg.count = PV_EOI_EVENTS;
+	cfg.timeout_s = 60;
+	cfg.guest = default_guest_path();
+	cfg.console = "/dev/null";
+	cfg.ktrace = KTRACE_OFF;
 	if (run_once(&cfg, &r)) {
 		snprintf(e->error, sizeof(e->error), "the guest run failed (status %d%s%.256s)",
 			 r.status, r.error[0] ? ": " : "", r.error);

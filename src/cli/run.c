@@ -283,17 +283,12 @@ static int parse_run(int argc, char **argv, struct run_config *c)
 
 int cmd_run(int argc, char **argv)
 {
-	struct run_config cfg = {
-		.workload = VTIMER_WL_CYCLIC, .vcpus = 1, .count = 1000,
-		.interval_ns = 1000000, .tick_ns = 4000000, .mem_size = 128 << 20,
-		.lapic = VTIMER_LAPIC_DEADLINE, .wait = VTIMER_WAIT_HLT, .hk_cpu = -1, .pin = -1,
-		.timer_floor_ns = TIMER_FLOOR_DEFAULT_NS, .timer_advance_ns = HK_ADVANCE_AUTO,
-	};
+	struct run_config cfg;
 	struct run_report r;
 	struct outfile json = { 0 };
 	int status, p;
 
-	timer_mode_preset("kvm", &cfg.mode);
+	run_config_defaults(&cfg);
 	p = parse_run(argc, argv, &cfg);
 	if (p)
 		return p > 0 ? 0 : VT_EXIT_SETUP;
