@@ -12,7 +12,9 @@
  *   - LVTT: every mode, mask on and off, another vector, a periodic timer
  *     with the smallest count (a timer storm KVM must floor);
  *   - the boot record (the guest runs on its own copy, kernel/main.c), its
- *     result record and its ucall slot.
+ *     result record and its ucall slot;
+ *   - its own TSC: IA32_TSC and IA32_TSC_ADJUST, with a timer live across
+ *     them and one armed across the wrap at 2^64.
  * Each group is one bit of the boot record's `attacks` (--attack), so that
  * every case can be tried alone. Then it puts everything back. Attempts and #GPs are counted in the result
  * record; interrupts from the attack to the end of a grace sleep are not
@@ -109,6 +111,38 @@ static void lvtt_attack(struct cpu *c)
 	attempt(c, MSR_X2APIC_TMICT, 0);
 }
 
+/*
+ * The guest's own clock, with timers live: IA32_TSC to 1 ms short of 2^64
+ * (the timer armed before is then behind the clock: due at once, as on
+ * hardware), a deadline across the wrap (a small value: due at once) and ~0
+ * (now 1 ms ahead, not never), IA32_TSC to 0 and 2^63, IA32_TSC_ADJUST by
+ * +-2^62 and to 2^63. Writing IA32_TSC_ADJUST back to its first value then
+ * puts the TSC back on its own timeline, since every IA32_TSC write moved
+ * IA32_TSC_ADJUST by the same amount (SDM 17.17.3; KVM does the same). KVM
+ * always offers IA32_TSC_ADJUST (CPUID.7.0:EBX[1]); without it the attack
+ * is not tried, as it could not be undone. 10 writes, none may #GP.
+ */
+static void tsc_attack(struct cpu *c)
+{
+	uint64_t khz = boot->tsc_khz, a0;
+	uint32_t r[4];
+
+	cpuid(7, 0, r);
+	if (!(r[1] & (1u << 1)))
+		return;
+	a0 = rdmsr(MSR_IA32_TSC_ADJUST);
+	attempt(c, MSR_TSC_DEADLINE, rdtsc() + khz);
+	attempt(c, MSR_IA32_TSC, ~0ULL - khz);
+	attempt(c, MSR_TSC_DEADLINE, rdtsc() + 2 * khz);
+	attempt(c, MSR_TSC_DEADLINE, ~0ULL);
+	attempt(c, MSR_IA32_TSC, 0);
+	attempt(c, MSR_IA32_TSC, 1ULL << 63);
+	attempt(c, MSR_IA32_TSC_ADJUST, a0 + (1ULL << 62));
+	attempt(c, MSR_IA32_TSC_ADJUST, a0 - (1ULL << 62));
+	attempt(c, MSR_IA32_TSC_ADJUST, 1ULL << 63);
+	attempt(c, MSR_IA32_TSC_ADJUST, a0);
+}
+
 /* Garbage in the shared records; the own result record is put back (IF = 0). */
 static void record_attack(struct cpu *c)
 {
@@ -190,6 +224,8 @@ long hostile(long on)
 		lvtt_attack(c);
 	if (a & VTIMER_ATTACK_RECORDS)
 		record_attack(c);
+	if (a & VTIMER_ATTACK_TSC)
+		tsc_attack(c);
 
 	/* Put things back: no timer armed, the page re-enabled, LVTT as booted. */
 	c->pv = NULL;

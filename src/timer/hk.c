@@ -17,8 +17,9 @@
  * advance tunes itself from how late each wake-up was (hk_advance_tune).
  *
  * No loop here holds the lock while it waits: every iteration either sleeps
- * on the condition variable (which releases it) or drops it. A deadline that
- * converts to "never" (tsc.h: saturated to 2^64 - 1) is a plain cond_wait.
+ * on the condition variable (which releases it) or drops it. A deadline past
+ * the horizon (tsc.h: "never") has no host timer: with nothing else armed
+ * the thread is in a plain cond_wait.
  */
 #include <errno.h>
 #include <sched.h>

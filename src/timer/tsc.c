@@ -6,9 +6,9 @@
 #include "../util.h"
 
 /*
- * Every conversion saturates to [0, 2^64 - 1] instead of wrapping: a time
- * before 0 is 0 (due), one past 2^64 - 1 is 2^64 - 1 (never), so a guest
- * deadline of ~0 can never come out as a time in the past.
+ * The host <-> monotonic conversions saturate to [0, 2^64 - 1] instead of
+ * wrapping: a time before 0 is 0, one past 2^64 - 1 is 2^64 - 1. Guest TSC
+ * values wrap, as the guest's own TSC does (tsc.h).
  */
 static uint64_t sat(__int128 v)
 {
@@ -33,24 +33,25 @@ static bool ratio_one(const struct tsc_conv *c)
 	return c->guest_khz == c->host_khz || !c->guest_khz || !c->host_khz;
 }
 
-/* guest = host * guest_khz / host_khz + offset, saturated. */
+/* guest = host * guest_khz / host_khz + offset, modulo 2^64 as in KVM. */
 uint64_t host_to_guest_tsc(const struct tsc_conv *c, uint64_t host)
 {
-	__int128 g = ratio_one(c) ? host : muldiv(host, c->guest_khz, c->host_khz, false);
+	uint64_t g = ratio_one(c) ? host : (uint64_t)muldiv(host, c->guest_khz, c->host_khz, false);
 
-	return sat(g + c->offset);
+	return g + (uint64_t)c->offset;
 }
 
-/* The inverse, rounded up so a converted deadline is never before the guest's. */
-uint64_t guest_to_host_tsc(const struct tsc_conv *c, uint64_t guest)
+uint64_t guest_deadline_to_host(const struct tsc_conv *c, uint64_t deadline, uint64_t host_now)
 {
-	__int128 d = (__int128)guest - c->offset;
+	uint64_t g = host_to_guest_tsc(c, host_now), d;
 
-	if (d <= 0)
-		return 0;
-	if (ratio_one(c))
-		return sat(d);
-	return sat(muldiv(d, c->host_khz, c->guest_khz, true));
+	if (deadline <= g)
+		return host_now;
+	d = deadline - g;
+	if (d > TSC_NEVER_CYCLES)
+		return TSC_HOST_NEVER;
+	return sat((__int128)host_now +
+		   (ratio_one(c) ? (__int128)d : muldiv(d, c->host_khz, c->guest_khz, true)));
 }
 
 /* base + (x - x0) * num / den, the difference signed, truncated, saturated. */

@@ -7,11 +7,17 @@
  * only used to sleep: before injecting, the host re-reads its TSC, so a
  * calibration error can make an interrupt late by the error, never early.
  *
- * Conversions saturate instead of wrapping (0 and 2^64 - 1 are the limits),
- * and a deadline more than TSC_NEVER_CYCLES (2^62) cycles after now means
- * "never" (at 5 GHz that is more than 29 years): no host timer is armed for
- * it. A guest writing ~0 as its deadline thus gets no interrupt, as on
- * hardware, and cannot make the host's clock arithmetic wrap into the past.
+ * The guest TSC wraps modulo 2^64, as KVM computes it, and a deadline is
+ * converted relative to the guest TSC now, as KVM's start_sw_tscdeadline
+ * does: the hardware rule is "fire when TSC >= deadline" (unsigned), so a
+ * deadline at or before the guest's now is due at once, and one d cycles
+ * ahead falls d guest cycles from now, whatever the offset and however near
+ * the guest has set its TSC to 2^64. A deadline more than TSC_NEVER_CYCLES
+ * (2^62) cycles ahead means "never" (at 5 GHz that is more than 29 years):
+ * no host timer is armed for it. A guest writing ~0 as its deadline thus
+ * gets no interrupt, as on hardware, and no offset can make the host's clock
+ * arithmetic wrap into the past. The host <-> monotonic conversions saturate
+ * to [0, 2^64 - 1].
  */
 #ifndef VTIMER_TSC_H
 #define VTIMER_TSC_H
@@ -20,6 +26,7 @@
 #include <stdint.h>
 
 #define TSC_NEVER_CYCLES	(1ULL << 62)
+#define TSC_HOST_NEVER		UINT64_MAX	/* guest_deadline_to_host: no host timer */
 
 static inline bool tsc_is_never(uint64_t deadline, uint64_t now)
 {
@@ -33,8 +40,14 @@ struct tsc_conv {
 	uint64_t tsc0, mono0;	/* a simultaneous (host TSC, CLOCK_MONOTONIC) pair */
 };
 
-uint64_t guest_to_host_tsc(const struct tsc_conv *c, uint64_t guest);
+/* The guest TSC at host TSC `host`, modulo 2^64 as the guest reads it. */
 uint64_t host_to_guest_tsc(const struct tsc_conv *c, uint64_t host);
+/*
+ * The host TSC at which the guest TSC, read at host_now, reaches deadline:
+ * host_now if it already has, TSC_HOST_NEVER past the horizon; otherwise
+ * rounded up, so the interrupt is never early.
+ */
+uint64_t guest_deadline_to_host(const struct tsc_conv *c, uint64_t deadline, uint64_t host_now);
 uint64_t host_tsc_to_mono(const struct tsc_conv *c, uint64_t host);
 uint64_t mono_to_host_tsc(const struct tsc_conv *c, uint64_t mono);
 /*

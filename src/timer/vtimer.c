@@ -55,16 +55,16 @@ static void host_timer_update(struct vcpu_timer *vt)
 /* A deadline past the horizon (tsc.h) is kept as the guest's, with no host timer. */
 void vt_arm(struct vcpu_timer *vt, uint64_t guest_deadline)
 {
+	uint64_t h = guest_deadline_to_host(&vt->tsc, guest_deadline, rdtsc());
+
 	vt->look = false;
 	vt->deadline = guest_deadline;
-	if (tsc_is_never(guest_deadline, host_to_guest_tsc(&vt->tsc, rdtsc()))) {
+	if (h == TSC_HOST_NEVER) {
 		vt->host_deadline = 0;
 	} else {
 		uint64_t floor = vt->eng->floor_cycles;
 
-		vt->host_deadline = guest_to_host_tsc(&vt->tsc, guest_deadline);
-		if (!vt->host_deadline)
-			vt->host_deadline = 1;
+		vt->host_deadline = h ? h : 1;
 		if (floor && vt->last_fire && vt->host_deadline < vt->last_fire + floor) {
 			vt->host_deadline = vt->last_fire + floor;	/* storm floor (timer.h) */
 			vt->st.floored++;

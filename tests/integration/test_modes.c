@@ -313,11 +313,15 @@ static void test_storm_floor(void **s)
  *             the host reads the results through its own copy, status 0;
  *   deadline  TSC-deadline MSR writes of 0, past, now, ~0 and 2^63 +- 1;
  *   page      every PV page field torn and flipped, `pending` = ~0 (presets
- *             with a page).
+ *             with a page);
+ *   tsc       IA32_TSC to 1 ms short of 2^64 with a timer live, deadlines
+ *             across the wrap, IA32_TSC_ADJUST +-2^62, then put back: where
+ *             the VMM owns the deadline (every preset but kvm) it applies
+ *             all 7 TSC writes itself (host.tsc_writes).
  * Each then runs its cyclic stretch: every timer delivered, none early or
  * unexpected. The attempts are fixed per vCPU and none takes a #GP.
  */
-static void attack(const char *which, int writes_pv, int writes_nopv)
+static void attack(const char *which, int writes_pv, int writes_nopv, int tsc_writes)
 {
 	char a[48];
 
@@ -343,14 +347,17 @@ static void attack(const char *which, int writes_pv, int writes_nopv)
 
 			assert_int_equal(jint(c, "guest.hostile_writes"), pv ? writes_pv : writes_nopv);
 			assert_int_equal(jint(c, "guest.hostile_gp"), 0);
+			assert_int_equal(jint(c, "host.tsc_writes"),
+					 strcmp(presets[i], "kvm") ? tsc_writes : 0);
 		}
 		vt_free(&r);
 	}
 }
 
-static void test_attack_boot_record(void **s) { (void)s; require_kvm(); attack("records", 3, 3); }
-static void test_attack_deadline_never(void **s) { (void)s; require_kvm(); attack("deadline", 10, 10); }
-static void test_attack_pending_never(void **s) { (void)s; require_kvm(); attack("page", 98, 0); }
+static void test_attack_boot_record(void **s) { (void)s; require_kvm(); attack("records", 3, 3, 0); }
+static void test_attack_deadline_never(void **s) { (void)s; require_kvm(); attack("deadline", 10, 10, 0); }
+static void test_attack_pending_never(void **s) { (void)s; require_kvm(); attack("page", 98, 0, 0); }
+static void test_attack_tsc(void **s) { (void)s; require_kvm(); attack("tsc", 10, 10, 7); }
 
 /* A triple fault ends the run with 71 and one line, well within --timeout. */
 static void test_crash(void **s)
@@ -382,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_attack_boot_record),
 		cmocka_unit_test(test_attack_deadline_never),
 		cmocka_unit_test(test_attack_pending_never),
+		cmocka_unit_test(test_attack_tsc),
 		cmocka_unit_test(test_crash),
 		cmocka_unit_test(test_overcommit),
 		cmocka_unit_test(test_storm_floor),

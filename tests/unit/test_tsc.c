@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
  * Checks src/timer/tsc.c, the time bases of the timer engine: guest TSC =
- * host TSC * guest_khz / host_khz + offset. The development host has offset 0
- * and no TSC scaling, so these tests are the only check of a non-zero offset
- * and of a ratio: guest -> host must never come out earlier than the exact
- * value (so no interrupt is early), and a round trip host -> guest -> host
- * must be exact with ratio 1 and within one host cycle otherwise. Host TSC <->
- * CLOCK_MONOTONIC is checked against exact arithmetic. At the edges (0, 1,
- * 2^63 - 1, 2^63, 2^63 + 1, ~0) with offsets of both signs and ratios both
- * ways, every conversion saturates to the exact value clamped to
- * [0, 2^64 - 1] and never wraps: a guest deadline of ~0 never comes out in
- * the past. Tolerance: none beyond the stated cycle.
+ * host TSC * guest_khz / host_khz + offset, modulo 2^64 as KVM computes it.
+ * The development host has offset 0 and no TSC scaling, so these tests are
+ * the only check of a non-zero offset and of a ratio: a deadline converted
+ * to host time must never come out earlier than the exact value (so no
+ * interrupt is early), and a round trip host -> guest -> host must be exact
+ * with ratio 1 and the earliest host cycle otherwise. At the edges (0, 1,
+ * 2^63 - 1, 2^63, 2^63 + 1, ~0), for deadlines and for the host's now, with
+ * offsets of both signs and ratios both ways, a deadline is due at once when
+ * the guest TSC has reached it (unsigned, the hardware rule), "never" past
+ * the 2^62 horizon, and otherwise falls exactly its distance ahead: however
+ * near 2^64 the guest has set its TSC, nothing comes out in the past. Host
+ * TSC <-> CLOCK_MONOTONIC saturates to [0, 2^64 - 1], checked against exact
+ * arithmetic. Tolerance: none beyond the stated cycle.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,10 +30,11 @@ static void test_offset_only(void **state)
 	struct tsc_conv c = { .offset = -123456789, .guest_khz = 2600000, .host_khz = 2600000 };
 
 	assert_int_equal(host_to_guest_tsc(&c, 1000000000ULL), 1000000000ULL - 123456789);
-	assert_int_equal(guest_to_host_tsc(&c, 1000000000ULL - 123456789), 1000000000ULL);
+	assert_int_equal(guest_deadline_to_host(&c, 1000000000ULL - 123456789, 999000000ULL),
+			 1000000000ULL);
 	c.offset = 5000000000LL;
 	for (uint64_t h = 0; h < 10000000000ULL; h += 999999937ULL)
-		assert_int_equal(guest_to_host_tsc(&c, host_to_guest_tsc(&c, h)), h);
+		assert_int_equal(guest_deadline_to_host(&c, host_to_guest_tsc(&c, h), h / 2), h);
 }
 
 static void test_ratio_never_early(void **state)
@@ -42,7 +46,7 @@ static void test_ratio_never_early(void **state)
 		struct tsc_conv c = { .offset = 777, .guest_khz = khz[k][0], .host_khz = khz[k][1] };
 
 		for (uint64_t g = 1000; g < 100000000000ULL; g = g * 3 + 17) {
-			uint64_t h = guest_to_host_tsc(&c, g);
+			uint64_t h = guest_deadline_to_host(&c, g, 0);
 
 			/* the host deadline maps back to the guest deadline or later */
 			assert_true(host_to_guest_tsc(&c, h) >= g);
@@ -117,28 +121,34 @@ static uint64_t clamp(__int128 v)
 	return v < 0 ? 0 : v > (__int128)UINT64_MAX ? UINT64_MAX : (uint64_t)v;
 }
 
-static void test_edges_saturate(void **state)
+/* Every deadline edge at every host "now" edge, under every conversion. */
+static void test_edges(void **state)
 {
 	for (size_t k = 0; k < sizeof(convs) / sizeof(convs[0]); k++) {
 		const struct tsc_conv *c = &convs[k];
+		unsigned __int128 gk = c->guest_khz, hk = c->host_khz;
 
-		for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
-			uint64_t x = edges[i];
-			unsigned __int128 gk = c->guest_khz, hk = c->host_khz;
-			__int128 d = (__int128)x - c->offset;
-			__int128 h = d <= 0 ? 0 : (__int128)(((unsigned __int128)d * hk + gk - 1) / gk);
-			__int128 g = (__int128)((unsigned __int128)x * gk / hk) + c->offset;
+		for (size_t n = 0; n < sizeof(edges) / sizeof(edges[0]); n++) {
+			uint64_t now = edges[n];
+			uint64_t g = (uint64_t)(now * gk / hk) + (uint64_t)c->offset;	/* mod 2^64 */
 
-			assert_true(guest_to_host_tsc(c, x) == clamp(h));
-			assert_true(host_to_guest_tsc(c, x) == clamp(g));
-			/* never early: the host deadline maps back at or after the guest's */
-			if (guest_to_host_tsc(c, x) < UINT64_MAX)
-				assert_true(host_to_guest_tsc(c, guest_to_host_tsc(c, x)) >= x ||
-					    host_to_guest_tsc(c, guest_to_host_tsc(c, x)) == UINT64_MAX);
+			assert_true(host_to_guest_tsc(c, now) == g);
+			for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+				uint64_t x = edges[i], h = guest_deadline_to_host(c, x, now);
+
+				if (x <= g) {
+					assert_true(h == now);			/* due at once */
+				} else if (x - g > TSC_NEVER_CYCLES) {
+					assert_true(h == TSC_HOST_NEVER);
+					assert_true(tsc_is_never(x, g));
+				} else {
+					/* exactly its distance ahead, rounded up: never early */
+					assert_true(h == clamp((__int128)now +
+						(__int128)(((x - g) * hk + gk - 1) / gk)));
+					assert_false(tsc_is_never(x, g));
+				}
+			}
 		}
-		/* a later guest deadline never converts to an earlier host one */
-		for (size_t i = 1; i < sizeof(edges) / sizeof(edges[0]); i++)
-			assert_true(guest_to_host_tsc(c, edges[i]) >= guest_to_host_tsc(c, edges[i - 1]));
 	}
 }
 
@@ -148,13 +158,39 @@ static void test_never_stays_far(void **state)
 	struct tsc_conv c = { .offset = -(1LL << 40), .guest_khz = 2600000, .host_khz = 2600000,
 			      .tsc0 = 1ULL << 40, .mono0 = 5000000000ULL };
 
-	assert_true(guest_to_host_tsc(&c, UINT64_MAX) == UINT64_MAX);
+	assert_true(guest_deadline_to_host(&c, UINT64_MAX, c.tsc0) == TSC_HOST_NEVER);
 	assert_true(host_tsc_to_mono(&c, UINT64_MAX) > c.mono0);
 	assert_true(tsc_is_never(UINT64_MAX, host_to_guest_tsc(&c, c.tsc0)));
 	assert_true(tsc_is_never((1ULL << 63) + 1, 1000));
 	assert_false(tsc_is_never((1ULL << 62) + 1000, 1000));	/* exactly the horizon */
 	assert_false(tsc_is_never(5, 1000));			/* past: due, not never */
 	assert_false(tsc_is_never(1000 + 2600000ULL * 3600 * 1000, 1000));	/* an hour */
+}
+
+/*
+ * A guest that set its TSC 1000 cycles short of 2^64 (IA32_TSC): before the
+ * wrap, a deadline that wrapped to a small value is already due (TSC >=
+ * deadline), and ~0 falls 999 cycles ahead; after the wrap its TSC reads
+ * small again, and a deadline 500 cycles on is 500 cycles ahead, not due.
+ * (Conversions that saturated read the wrapped TSC as 2^64 - 1: that
+ * deadline came out due at once, an early interrupt.)
+ */
+static void test_guest_tsc_wraps(void **state)
+{
+	const uint64_t h0 = 1ULL << 40;
+	struct tsc_conv c = { .offset = (int64_t)(0 - 1000 - h0), .guest_khz = 2600000,
+			      .host_khz = 2600000 };
+
+	assert_true(host_to_guest_tsc(&c, h0) == UINT64_MAX - 999);
+	assert_true(guest_deadline_to_host(&c, 500, h0) == h0);
+	assert_true(guest_deadline_to_host(&c, UINT64_MAX, h0) == h0 + 999);
+	assert_true(host_to_guest_tsc(&c, h0 + 2000) == 1000);
+	assert_true(guest_deadline_to_host(&c, 1500, h0 + 2000) == h0 + 2500);
+	assert_true(guest_deadline_to_host(&c, UINT64_MAX, h0 + 2000) == TSC_HOST_NEVER);
+	c.guest_khz = 3900000;	/* and with a ratio: 500 guest cycles are 334 host ones */
+	c.offset = (int64_t)(1000 - (uint64_t)(h0 * 3 / 2));
+	assert_true(host_to_guest_tsc(&c, h0) == 1000);
+	assert_true(guest_deadline_to_host(&c, 1500, h0) == h0 + 334);
 }
 
 static void test_mono_edges(void **state)
@@ -189,7 +225,8 @@ int main(void)
 		cmocka_unit_test(test_ratio_never_early),
 		cmocka_unit_test(test_mono),
 		cmocka_unit_test(test_mono_now_relative),
-		cmocka_unit_test(test_edges_saturate),
+		cmocka_unit_test(test_edges),
+		cmocka_unit_test(test_guest_tsc_wraps),
 		cmocka_unit_test(test_never_stays_far),
 		cmocka_unit_test(test_mono_edges),
 	};

@@ -5,7 +5,7 @@
  *
  * Large negative offsets: KVM's usual offset is minus the host TSC at
  * creation, and a guest that wrote IA32_TSC near 2^64 has one below minus
- * the host TSC (its clock is "before 0" in 128-bit arithmetic). With such
+ * the host TSC (its clock wraps modulo 2^64, as KVM computes it). With such
  * offsets, down to INT64_MIN, and guest deadlines from 1 to 2^64 - 1, an
  * armed host deadline never maps back before the guest deadline, a deadline
  * not yet due is never armed at or before the host's present, one past the
@@ -18,7 +18,9 @@
  * holds the new offset, an armed deadline keeps its guest value and moves in
  * host time by exactly the offset change (in the heap too), a deadline the
  * new TSC has passed becomes due at once (never early), a look stays a look,
- * "never" and "off" stay so; a source that fails stops the run with 70, and
+ * ~0 is "never" unless the guest set its clock within the horizon of 2^64
+ * (then it falls where hardware would fire it), "off" stays off; a source
+ * that fails stops the run with 70, and
  * an engine without a source answers #GP. The mirrored LVTT is masked, so an
  * injection shows as `dropped` and no ioctl is made. Tolerance: the
  * host-time move is exact; "due at once" is checked against rdtsc().
@@ -238,7 +240,7 @@ static void test_refresh_moves_armed_timer(void **state)
 	int64_t o1;
 
 	(void)state;
-	fx_init(&f, -(int64_t)rdtsc(), false);
+	fx_init(&f, (int64_t)(1ULL << 40) - (int64_t)rdtsc(), false);	/* guest TSC 2^40 */
 	d = guest_now(&f) + SECOND;
 	vt_arm(&f.vt, d);
 	h1 = f.vt.host_deadline;
@@ -281,7 +283,7 @@ static void test_kvm_moves_offset(void **state)
 	uint64_t d, h1;
 
 	(void)state;
-	fx_init(&f, -(int64_t)rdtsc(), false);
+	fx_init(&f, (int64_t)(1ULL << 40) - (int64_t)rdtsc(), false);	/* guest TSC 2^40 */
 	d = guest_now(&f) + SECOND;
 	vt_arm(&f.vt, d);
 	h1 = f.vt.host_deadline;
@@ -315,9 +317,18 @@ static void test_refresh_keeps_look_never_off(void **state)
 	assert_int_equal(vt_wrmsr(f.vt.vcpu, MSR_IA32_TSC, 12345), 0);
 	assert_true(f.vt.look);
 	assert_true(f.vt.host_deadline == f.vt.deadline - (uint64_t)fake.off);
-	/* never stays never, even where the guest's clock moved to near 2^64 */
+	/*
+	 * ~0 is never while the guest's clock is far from it; once the guest
+	 * sets its clock a second short of 2^64, it falls a second ahead, as on
+	 * hardware (TSC >= deadline); set back, it is never again.
+	 */
 	vt_arm(&f.vt, UINT64_MAX);
+	assert_int_equal(f.vt.host_deadline, 0);
 	assert_int_equal(vt_wrmsr(f.vt.vcpu, MSR_IA32_TSC, UINT64_MAX - SECOND), 0);
+	assert_true(f.vt.deadline == UINT64_MAX);
+	assert_true(f.vt.host_deadline > rdtsc());
+	assert_true(host_to_guest_tsc(&f.vt.tsc, f.vt.host_deadline) == UINT64_MAX);
+	assert_int_equal(vt_wrmsr(f.vt.vcpu, MSR_IA32_TSC, 12345), 0);
 	assert_true(f.vt.deadline == UINT64_MAX);
 	assert_int_equal(f.vt.host_deadline, 0);
 	assert_null(hk_peek(f.e.hk));
@@ -327,8 +338,8 @@ static void test_refresh_keeps_look_never_off(void **state)
 	assert_int_equal(vt_wrmsr(f.vt.vcpu, MSR_IA32_TSC_ADJUST, 0), 0);
 	assert_int_equal(f.vt.deadline, 0);
 	assert_null(hk_peek(f.e.hk));
-	assert_int_equal(f.vt.st.tsc_writes, 3);
-	assert_int_equal(fake.writes, 3);
+	assert_int_equal(f.vt.st.tsc_writes, 4);
+	assert_int_equal(fake.writes, 4);
 	fx_free(&f);
 }
 

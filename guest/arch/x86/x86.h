@@ -4,6 +4,8 @@
 #ifndef GUEST_X86_H
 #define GUEST_X86_H
 
+#define MSR_IA32_TSC		0x10
+#define MSR_IA32_TSC_ADJUST	0x3b
 #define MSR_APIC_BASE		0x1b
 #define MSR_TSC_DEADLINE	0x6e0
 #define MSR_GS_BASE		0xc0000101
