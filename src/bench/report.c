@@ -225,8 +225,13 @@ static void report_host(const struct run_report *r, FILE *f)
 		if (r->hk_cpu_ns)
 			fprintf(f, "\nhousekeeping timer advance=%.1f us (%s), spent waiting it out=%.1f ms",
 				r->hk_advance_ns / 1e3,
-				r->cfg.timer_advance_ns < 0 ? "self-tuned" : "fixed",
+				r->cfg.tuning.advance_ns < 0 ? "self-tuned" : "fixed",
 				r->hk_spin_ns / 1e6);
+		fprintf(f, "\nstorm limits: floor %.0f us, share %s%.3g%% of a CPU per vCPU; expiry time %.2f ms (%.1f us per expiry), throttled %llu",
+			r->cfg.tuning.floor_ns / 1e3, r->cfg.tuning.share_ppm ? "" : "none, ",
+			r->cfg.tuning.share_ppm / 1e4, h->expire_ns / 1e6,
+			h->fired ? h->expire_ns / 1e3 / h->fired : 0.0,
+			(unsigned long long)h->throttled);
 		if (!r->cfg.kernel)
 			fprintf(f, "\nguest pv writes (no exit)=%llu",
 				(unsigned long long)r->total.c.pv_writes);
@@ -266,7 +271,7 @@ static json_t *counters_json(const struct vtimer_counters *c)
 
 static json_t *host_json(const struct timer_stats *h)
 {
-	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
 			 "msr_exits", (json_int_t)h->msr_exits,
 			 "pv_msr_writes", (json_int_t)h->pv_msr_writes,
 			 "pv_gp", (json_int_t)h->pv_gp,
@@ -280,6 +285,8 @@ static json_t *host_json(const struct timer_stats *h)
 			 "bad_lvtt", (json_int_t)h->bad_lvtt,
 			 "fired", (json_int_t)h->fired,
 			 "floored", (json_int_t)h->floored,
+			 "throttled", (json_int_t)h->throttled,
+			 "expire_ns", (json_int_t)h->expire_ns,
 			 "tsc_writes", (json_int_t)h->tsc_writes,
 			 "tsc_moves", (json_int_t)h->tsc_moves);
 }
@@ -358,7 +365,8 @@ static json_t *run_json(const struct run_report *r)
 	json_object_set_new(run, "work_units_per_s", json_real(r->work_units_per_s));
 	json_object_set_new(run, "scan_ns", json_integer(c->mode.scan_ns));
 	json_object_set_new(run, "look_ns", json_integer(r->look_ns));
-	json_object_set_new(run, "timer_floor_ns", json_integer(r->cfg.timer_floor_ns));
+	json_object_set_new(run, "timer_floor_ns", json_integer(r->cfg.tuning.floor_ns));
+	json_object_set_new(run, "timer_share_ppm", json_integer(r->cfg.tuning.share_ppm));
 	json_object_set_new(run, "housekeeping_cpu", json_integer(r->hk_cpu));
 	json_object_set_new(json_object_get(run, "host"), "housekeeping_cpu_ns",
 			    json_integer(r->hk_cpu_ns));
@@ -368,8 +376,8 @@ static json_t *run_json(const struct run_report *r)
 	json_object_set_new(json_object_get(run, "host"), "advance_spin_ns",
 			    json_integer(r->hk_spin_ns));
 	json_object_set_new(run, "timer_advance",
-			    r->cfg.timer_advance_ns < 0 ? json_string("auto")
-							: json_integer(r->cfg.timer_advance_ns));
+			    r->cfg.tuning.advance_ns < 0 ? json_string("auto")
+							: json_integer(r->cfg.tuning.advance_ns));
 	json_object_set_new(run, "housekeeping_cpu_pct",
 			    json_real(r->wall_s > 0 ? r->hk_cpu_ns / 1e7 / r->wall_s : 0));
 	json_object_set_new(run, "ktrace", ktrace_json(r));

@@ -20,8 +20,7 @@ struct json_t;
 
 struct run_config {
 	struct timer_mode mode;
-	uint64_t timer_floor_ns;	/* --timer-floor (timer.h), 0 = none */
-	int64_t timer_advance_ns;	/* --timer-advance: HK_ADVANCE_AUTO (timer.h) or ns */
+	struct timer_tuning tuning;	/* --timer-floor, --timer-share, --timer-advance */
 	enum vtimer_workload workload;
 	int vcpus;
 	uint32_t count;			/* timer events per vCPU */

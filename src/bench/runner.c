@@ -101,8 +101,7 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 		goto out;
 	}
 	if ((cfg->kernel && timer_mode_check_kernel(&cfg->mode) < 0) ||
-	    timer_engine_init(&eng, &vm, &cfg->mode, hk_cpu, cfg->timer_floor_ns,
-			      cfg->timer_advance_ns) < 0)
+	    timer_engine_init(&eng, &vm, &cfg->mode, hk_cpu, &cfg->tuning) < 0)
 		goto out;
 	/* Before any vCPU thread starts: the instance follows them from their fork. */
 	if (ktrace_start(&kt, cfg->ktrace) < 0)

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -25,6 +26,24 @@ int parse_u64(const char *opt, const char *s, unsigned long long lo, unsigned lo
 		return -1;
 	}
 	*out = v;
+	return 0;
+}
+
+/* --timer-share=PCT: 0 (none), or 0.001 to 100 percent of a CPU, in ppm. */
+int parse_share(const char *opt, const char *val, uint32_t *ppm)
+{
+	size_t digits = strspn(val, "0123456789"), frac = 0;
+	double v;
+
+	if (val[digits] == '.')
+		frac = strspn(val + digits + 1, "0123456789");
+	if (!digits || val[digits + (val[digits] == '.' ? 1 + frac : 0)] || frac > 3 ||
+	    (v = strtod(val, NULL)) > 100 || (v > 0 && v < 0.001)) {
+		vt_err("--%s=%s: expected a percentage from 0.001 to 100 (at most 3 decimals), or 0",
+		       opt, val);
+		return -1;
+	}
+	*ppm = (uint32_t)(v * 10000 + 0.5);
 	return 0;
 }
 
@@ -50,7 +69,8 @@ void run_config_defaults(struct run_config *c)
 		.workload = VTIMER_WL_CYCLIC, .vcpus = 1, .count = 1000,
 		.interval_ns = 1000000, .tick_ns = 4000000, .mem_size = 128 << 20,
 		.lapic = VTIMER_LAPIC_DEADLINE, .wait = VTIMER_WAIT_HLT, .hk_cpu = -1, .pin = -1,
-		.timer_floor_ns = TIMER_FLOOR_DEFAULT_NS, .timer_advance_ns = HK_ADVANCE_AUTO,
+		.tuning = { .floor_ns = TIMER_FLOOR_DEFAULT_NS, .share_ppm = TIMER_SHARE_DEFAULT_PPM,
+			    .advance_ns = HK_ADVANCE_AUTO },
 	};
 	timer_mode_preset("kvm", &c->mode);
 }

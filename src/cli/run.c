@@ -18,6 +18,8 @@ static const char run_help[] =
 "  --housekeeping-cpu=N  pin the housekeeping thread to host CPU N\n"
 "  --timer-floor=US      storm floor: one vCPU's host timer expires at most once\n"
 "                        per US (default 20, 0 = none; later, never earlier)\n"
+"  --timer-share=PCT     storm share: one vCPU's host timer expiries take at most\n"
+"                        PCT% of a host CPU (default 50, 0.001..100, 0 = none)\n"
 "  --timer-advance=auto|US  housekeeping wakes US ahead of each deadline and waits\n"
 "                        out the rest, injecting at the deadline (auto: self-tuned\n"
 "                        from its wake-up lateness, at most 100; 0 = off)\n"
@@ -58,7 +60,7 @@ static const char run_help[] =
 
 enum { O_TIMER = 256, O_PROGRAM, O_DISCOVER, O_DELIVER, O_WORKLOAD, O_VCPUS, O_COUNT,
        O_INTERVAL, O_LAPIC, O_WAIT, O_TICK, O_MEM, O_TIMEOUT, O_JSON, O_CONSOLE, O_GUEST,
-       O_KERNEL, O_APPEND, O_HKCPU, O_PIN, O_FLOOR, O_ADVANCE, O_ATTACK, O_CPU, O_KTRACE, O_HELP };
+       O_KERNEL, O_APPEND, O_HKCPU, O_PIN, O_FLOOR, O_SHARE, O_ADVANCE, O_ATTACK, O_CPU, O_KTRACE, O_HELP };
 
 static const struct option run_opts[] = {
 	{ "timer", 1, 0, O_TIMER }, { "program", 1, 0, O_PROGRAM },
@@ -69,7 +71,7 @@ static const struct option run_opts[] = {
 	{ "timeout", 1, 0, O_TIMEOUT }, { "json", 1, 0, O_JSON }, { "console", 1, 0, O_CONSOLE },
 	{ "guest", 1, 0, O_GUEST }, { "kernel", 1, 0, O_KERNEL }, { "append", 1, 0, O_APPEND },
 	{ "housekeeping-cpu", 1, 0, O_HKCPU }, { "pin", 1, 0, O_PIN },
-	{ "timer-floor", 1, 0, O_FLOOR }, { "timer-advance", 1, 0, O_ADVANCE }, { "attack", 1, 0, O_ATTACK }, { "cpu", 1, 0, O_CPU },
+	{ "timer-floor", 1, 0, O_FLOOR }, { "timer-share", 1, 0, O_SHARE }, { "timer-advance", 1, 0, O_ADVANCE }, { "attack", 1, 0, O_ATTACK }, { "cpu", 1, 0, O_CPU },
 	{ "ktrace", 1, 0, O_KTRACE },
 	{ "verbose", 0, 0, 'v' }, { "help", 0, 0, O_HELP }, { 0 },
 };
@@ -208,15 +210,16 @@ static int parse_run(int argc, char **argv, struct run_config *c)
 		case O_APPEND: c->append = optarg; break;
 		case O_FLOOR:
 			r = parse_u64(name, optarg, 0, 1000000, &v);
-			c->timer_floor_ns = v * 1000;
+			c->tuning.floor_ns = v * 1000;
 			break;
+		case O_SHARE: r = parse_share(name, optarg, &c->tuning.share_ppm); break;
 		case O_ADVANCE:
 			if (!strcmp(optarg, "auto")) {
-				c->timer_advance_ns = HK_ADVANCE_AUTO;
+				c->tuning.advance_ns = HK_ADVANCE_AUTO;
 				break;
 			}
 			r = parse_u64(name, optarg, 0, 1000, &v);
-			c->timer_advance_ns = (int64_t)v * 1000;
+			c->tuning.advance_ns = (int64_t)v * 1000;
 			break;
 		case O_ATTACK: r = parse_attacks(name, optarg, &c->attacks); break;
 		case O_KTRACE:

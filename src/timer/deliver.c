@@ -66,7 +66,7 @@ void vt_kicked(struct vcpu *vcpu)
 {
 	struct timer_engine *e = vcpu->vm->timer;
 	struct vcpu_timer *vt = &e->vt[vcpu->id];
-	uint64_t d;
+	uint64_t t0 = rdtsc(), spun = 0, d;
 
 	pthread_mutex_lock(&vt->lock);
 	d = vt->host_deadline;
@@ -77,8 +77,10 @@ void vt_kicked(struct vcpu *vcpu)
 		 * has set the POSIX timer again itself.
 		 */
 		pthread_mutex_unlock(&vt->lock);
+		spun = rdtsc();
 		while (rdtsc() < d)
 			__builtin_ia32_pause();
+		spun = rdtsc() - spun;
 		pthread_mutex_lock(&vt->lock);
 		if (vt->host_deadline != d)
 			d = 0;
@@ -89,6 +91,7 @@ void vt_kicked(struct vcpu *vcpu)
 	} else if (d) {
 		ptimer_update(vt);	/* woken for something else: keep waiting */
 	}
+	vt_charge(vt, rdtsc() - t0 - spun);
 	pthread_mutex_unlock(&vt->lock);
 }
 

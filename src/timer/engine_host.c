@@ -183,7 +183,7 @@ int timer_cpuid_setup(struct vm *vm, uint32_t features)
 }
 
 int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_mode *m,
-		      int hk_cpu, uint64_t floor_ns, int64_t advance_ns)
+		      int hk_cpu, const struct timer_tuning *t)
 {
 	memset(e, 0, sizeof(*e));
 	e->mode = *m;
@@ -205,8 +205,10 @@ int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_
 	if (timer_cpuid_setup(vm, e->features) < 0)
 		return -1;
 	e->host_khz = tsc_calibrate_khz(20);
-	e->floor_cycles = floor_ns * e->host_khz / 1000000;
-	e->advance_ns = advance_ns;
+	e->floor_cycles = t->floor_ns * e->host_khz / 1000000;
+	e->share_ppm = t->share_ppm;
+	e->share_burst = TIMER_SHARE_BURST_NS * e->host_khz / 1000000;
+	e->advance_ns = t->advance_ns;
 	e->tsc_src = &kvm_tsc_source;
 	e->vt = calloc(vm->nr_vcpus, sizeof(*e->vt));
 	if (!e->vt)

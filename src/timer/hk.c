@@ -156,7 +156,7 @@ void hk_scan_all(struct hk *hk, uint64_t next_host_tsc)
 static bool expire_one(struct hk *hk)
 {
 	struct vcpu_timer *vt;
-	uint64_t t = rdtsc(), d, spun = 0;
+	uint64_t t = rdtsc(), t0 = t, d, spun = 0;
 
 	if (!hk->n || hk->heap[0]->hk_key > t)
 		return false;
@@ -183,6 +183,7 @@ static bool expire_one(struct hk *hk)
 	}
 	if (vt->host_deadline && vt->host_deadline <= rdtsc())
 		vt_expire(vt);
+	vt_charge(vt, rdtsc() - t0 - spun);
 	pthread_mutex_unlock(&vt->lock);
 	pthread_mutex_lock(&hk->lock);
 	hk->spin_cycles += spun;

@@ -38,6 +38,8 @@ struct timer_stats {
 	uint64_t injections;		/* interrupts injected (KVM_SIGNAL_MSI) */
 	uint64_t fired;			/* host timer expiries (vt_expire) */
 	uint64_t floored;		/* deadlines pushed to last expiry + floor */
+	uint64_t throttled;		/* deadlines pushed by the storm share */
+	uint64_t expire_ns;		/* host time its expiries took (vt_charge) */
 	uint64_t inject_errors;		/* KVM_SIGNAL_MSI calls that failed: interrupts lost */
 	uint64_t rearms;		/* expiries re-armed at `pending` without exit or interrupt */
 	uint64_t dropped;		/* expiries with nothing pending, or LVTT masked/not deadline */
@@ -71,6 +73,8 @@ struct vcpu_timer {
 	uint64_t look_until;		/* guest TSC: stop looking after an injection */
 	timer_t ptimer;			/* deliver=vcpu: POSIX timer signalling the vCPU thread */
 	bool ptimer_ok;
+	int64_t budget;			/* storm share: host TSC cycles of expiry time left */
+	uint64_t budget_t;		/* ... as of this host TSC */
 	struct timer_stats st;
 };
 
@@ -96,6 +100,9 @@ struct timer_engine {
 	uint64_t look_ns;		/* look-ahead in force: needs hk_cpu (engine_host.c) */
 	const struct tsc_source *tsc_src;	/* NULL: IA32_TSC writes get #GP */
 	uint64_t floor_cycles;		/* storm floor in host TSC cycles, 0 = none */
+	uint32_t share_ppm;		/* storm share of one host CPU per vCPU, 0 = none */
+	uint64_t share_burst;		/* host TSC cycles: the bucket's size, and the most
+					 * one expiry is charged */
 	int64_t advance_ns;		/* housekeeping timer advance: -1 = self-tuned */
 	/* Injection; NULL = KVM_SIGNAL_MSI on the VM (the engine bench stubs it). */
 	int (*signal_msi)(struct vcpu_timer *vt, struct kvm_msi *msi);
@@ -108,6 +115,32 @@ struct timer_engine {
  * as it can costs the housekeeping thread at most one expiry per floor.
  */
 #define TIMER_FLOOR_DEFAULT_NS	20000
+
+/*
+ * The storm share (--timer-share): the host time one vCPU's host timer
+ * expiries may take, as a share of one host CPU. Each expiry is charged the
+ * time its delivery spent on it (vt_charge: from the housekeeping thread's
+ * pop, or the vCPU thread's kick, to the end of the injection, without the
+ * advance waited out; at most SHARE_BURST_NS, since a longer one was
+ * preempted, not working) against a bucket of SHARE_BURST_NS that refills at
+ * the share. While it is below 0, the vCPU's host timer is held back until
+ * it has refilled (late, never early): checked when the timer is armed and
+ * after each charge, so no expiry starts below 0 and none takes it below
+ * -SHARE_BURST_NS. Over any run of length T a vCPU's charged expiry time is
+ * thus at most share * T + 2 * SHARE_BURST_NS, whatever the guest does. Not charged: the thread's wake-up itself (the
+ * scheduler's, in the thread's CPU time) and page scans (bounded by the scan
+ * period). Half a CPU by default: a 1 ms cyclic timer on a host where an
+ * expiry costs 20 us uses 2%.
+ */
+#define TIMER_SHARE_DEFAULT_PPM	500000
+#define TIMER_SHARE_BURST_NS	1000000
+
+/* The engine's knobs: --timer-floor, --timer-share, --timer-advance. */
+struct timer_tuning {
+	uint64_t floor_ns;		/* storm floor, 0 = none */
+	uint32_t share_ppm;		/* storm share, 0 = none */
+	int64_t advance_ns;		/* housekeeping timer advance, HK_ADVANCE_AUTO = tuned */
+};
 
 /*
  * Housekeeping timer advance (hk.c; --timer-advance): starts at INIT and
@@ -160,7 +193,7 @@ static inline bool timer_mode_needs_hk(const struct timer_mode *m)
 /* The PV CPUID leaves for features (none if 0); -1 if they cannot be set. */
 int timer_cpuid_setup(struct vm *vm, uint32_t features);
 int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_mode *m,
-		      int hk_cpu, uint64_t floor_ns, int64_t advance_ns);
+		      int hk_cpu, const struct timer_tuning *t);
 int timer_engine_start(struct timer_engine *e);
 void timer_engine_stop(struct timer_engine *e);
 void timer_engine_free(struct timer_engine *e);
@@ -170,6 +203,8 @@ void vt_arm(struct vcpu_timer *vt, uint64_t guest_deadline);
 void vt_disarm(struct vcpu_timer *vt);
 void vt_set_offset(struct vcpu_timer *vt, int64_t offset);
 void vt_expire(struct vcpu_timer *vt);
+/* A delivery spent cycles of host time on an expiry of vt: the storm share. */
+void vt_charge(struct vcpu_timer *vt, uint64_t cycles);
 void vt_scan(struct vcpu_timer *vt, uint64_t horizon, uint64_t margin);
 int vt_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val);
 int vt_rdmsr(struct vcpu *vcpu, uint32_t msr, uint64_t *val);

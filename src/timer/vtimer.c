@@ -52,10 +52,62 @@ static void host_timer_update(struct vcpu_timer *vt)
 	timer_deliver_ops[vt->eng->mode.deliver].update(vt);
 }
 
+/* The storm share's bucket (timer.h), refilled up to host TSC now. */
+static void share_refill(struct vcpu_timer *vt, uint64_t now)
+{
+	const struct timer_engine *e = vt->eng;
+
+	if (now > vt->budget_t) {
+		__int128 b = vt->budget + (__int128)(now - vt->budget_t) * e->share_ppm / 1000000;
+
+		vt->budget = b > (__int128)e->share_burst ? (int64_t)e->share_burst : (int64_t)b;
+		vt->budget_t = now;
+	}
+}
+
+/*
+ * Holds vt's host timer back until the bucket has refilled (late, never
+ * early). Checked wherever the timer is armed and after every charge, so
+ * at every expiry the bucket is not below 0 before that expiry's charge:
+ * the charged total stays within share * T + 2 * burst (timer.h).
+ */
+static bool share_hold(struct vcpu_timer *vt, uint64_t now)
+{
+	uint64_t t;
+
+	share_refill(vt, now);
+	if (vt->budget >= 0 || !vt->host_deadline)
+		return false;
+	t = now + (uint64_t)((unsigned __int128)-(__int128)vt->budget * 1000000 /
+			     vt->eng->share_ppm) + 1;
+	if (vt->host_deadline >= t)
+		return false;
+	vt->host_deadline = t;
+	vt->st.throttled++;
+	return true;
+}
+
+void vt_charge(struct vcpu_timer *vt, uint64_t cycles)
+{
+	const struct timer_engine *e = vt->eng;
+	uint64_t now = rdtsc();
+
+	if (e->share_burst && cycles > e->share_burst)
+		cycles = e->share_burst;
+	if (e->host_khz)
+		vt->st.expire_ns += cycles * 1000000 / e->host_khz;
+	if (!e->share_ppm)
+		return;
+	share_refill(vt, now);
+	vt->budget -= (int64_t)cycles;
+	if (share_hold(vt, now))
+		host_timer_update(vt);
+}
+
 /* A deadline past the horizon (tsc.h) is kept as the guest's, with no host timer. */
 void vt_arm(struct vcpu_timer *vt, uint64_t guest_deadline)
 {
-	uint64_t h = guest_deadline_to_host(&vt->tsc, guest_deadline, rdtsc());
+	uint64_t now = rdtsc(), h = guest_deadline_to_host(&vt->tsc, guest_deadline, now);
 
 	vt->look = false;
 	vt->deadline = guest_deadline;
@@ -69,6 +121,8 @@ void vt_arm(struct vcpu_timer *vt, uint64_t guest_deadline)
 			vt->host_deadline = vt->last_fire + floor;	/* storm floor (timer.h) */
 			vt->st.floored++;
 		}
+		if (vt->eng->share_ppm)
+			share_hold(vt, now);	/* storm share (timer.h) */
 	}
 	set_armed(vt, guest_deadline);
 	host_timer_update(vt);

@@ -272,7 +272,7 @@ static json_t *storm_run(struct vt_result *r, int64_t floor_us)
 {
 	char fl[48];
 	const char *args[] = { "--timer=exitless", "--workload=latency", "--vcpus=1",
-			       "--count=200", "--interval=100", fl, NULL };
+			       "--count=200", "--interval=100", fl, "--timer-share=0", NULL };
 
 	snprintf(fl, sizeof(fl), "--timer-floor=%lld", (long long)floor_us);
 	assert_int_equal(vt_run(r, args), 0);
@@ -301,6 +301,54 @@ static void test_storm_floor(void **s)
 	print_message("  storm: floor %lld us: %lld expiries (%lld floored) in %.2f s, housekeeping %.1f%% of wall\n",
 		      (long long)floor_us, (long long)jint(v, "host.fired"),
 		      (long long)jint(v, "host.floored"), wall_ns / 1e9,
+		      json_number_value(json_object_get(r.run, "housekeeping_cpu_pct")));
+	vt_free(&r);
+}
+
+/*
+ * Timer storm share (timer.h). A first run without floor or share measures
+ * what share of a CPU the storm's expiries take here (expire_ns / wall); a
+ * second run allows half of that (at least 0.001%). It must be held back
+ * (throttled >= 1), and its charged expiry time must stay within the bound
+ * timer.h derives: share * (wall + 100 us of advance) + 2 bursts of 1 ms.
+ * Every timer is still delivered, none early; a hold adds at most 2 bursts'
+ * refill time to the lateness bound. Sized by this machine's own costs.
+ */
+static void test_storm_share(void **s)
+{
+	struct vt_result r;
+	json_t *v;
+	char sh[48], fl[] = "--timer-floor=0";
+	const char *args[] = { "--timer=exitless", "--workload=latency", "--vcpus=1",
+			       "--count=200", "--interval=100", fl, sh, NULL };
+	double wall, base;
+	uint32_t ppm;
+	int64_t exp_ns;
+
+	(void)s;
+	require_kvm();
+	snprintf(sh, sizeof(sh), "--timer-share=0");
+	assert_int_equal(vt_run(&r, args), 0);
+	v = json_array_get(json_object_get(r.run, "per_vcpu"), 0);
+	base = (double)jint(v, "host.expire_ns") /
+	       (json_number_value(json_object_get(r.run, "wall_s")) * 1e9);
+	vt_free(&r);
+	ppm = (uint32_t)(base * 1e6 / 2);
+	if (ppm < 10)
+		ppm = 10;
+	snprintf(sh, sizeof(sh), "--timer-share=%u.%03u", ppm / 10000, ppm % 10000 / 10);
+	ppm = ppm / 10 * 10;
+	assert_int_equal(vt_run(&r, args), 0);
+	check_delivery(r.run, 1, 200, late_bound_ns(1) + (int64_t)(2e6 * 1e6 / ppm));
+	v = json_array_get(json_object_get(r.run, "per_vcpu"), 0);
+	wall = json_number_value(json_object_get(r.run, "wall_s"));
+	exp_ns = jint(v, "host.expire_ns");
+	assert_int_equal(jint(r.run, "timer_share_ppm"), ppm);
+	assert_in_range(jint(v, "host.throttled"), 1, INT64_MAX);
+	assert_in_range(exp_ns, 0, (int64_t)(ppm / 1e6 * (wall * 1e9 + 100000)) + 2000000);
+	print_message("  storm share: unlimited %.2f%% of a CPU; held to %s: %.2f%% (%lld ns in %.2f s), %lld throttled, housekeeping %.1f%% of wall\n",
+		      base * 100, sh + 14, exp_ns / (wall * 1e7), (long long)exp_ns, wall,
+		      (long long)jint(v, "host.throttled"),
 		      json_number_value(json_object_get(r.run, "housekeeping_cpu_pct")));
 	vt_free(&r);
 }
@@ -393,6 +441,7 @@ int main(void)
 		cmocka_unit_test(test_crash),
 		cmocka_unit_test(test_overcommit),
 		cmocka_unit_test(test_storm_floor),
+		cmocka_unit_test(test_storm_share),
 		cmocka_unit_test(test_switch),
 		cmocka_unit_test(test_masked),
 		cmocka_unit_test(test_pv_msr_rules),

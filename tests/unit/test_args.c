@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * Checks parse_u64 (src/cli/args.c): decimal values inside [lo, hi] are
+ * Checks parse_u64 and parse_share (src/cli/args.c): decimal values inside [lo, hi] are
  * accepted and stored, bounds are inclusive, and junk, signs, whitespace,
  * empty strings and values past 2^64 - 1 are refused without touching *out.
  * Tolerance: none, all exact. Refusals print one line on stderr.
@@ -104,9 +104,34 @@ static void test_sign_and_space(void **state)
 	refused("\t7", 0, 100);
 }
 
+/* --timer-share: a percentage with at most 3 decimals, as ppm; 0 = none. */
+static void test_share(void **state)
+{
+	const char *bad[] = { "", "abc", ".5", "-1", "+5", "100.001", "101", "0.0001", "1.2345",
+			      "1e1", "5 ", " 5", "0x10", "nan", "1..2" };
+	const struct { const char *s; uint32_t ppm; } good[] = {
+		{ "50", 500000 }, { "0", 0 }, { "0.001", 10 }, { "12.5", 125000 },
+		{ "100", 1000000 }, { "3.", 30000 },
+	};
+	uint32_t ppm = 7;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(parse_share("test", good[i].s, &ppm), 0);
+		assert_int_equal(ppm, good[i].ppm);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ppm = 7;
+		if (parse_share("test", bad[i], &ppm) != -1)
+			fail_msg("'%s' accepted", bad[i]);
+		assert_int_equal(ppm, 7);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_share),
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_bounds_inclusive),
 		cmocka_unit_test(test_full_range),

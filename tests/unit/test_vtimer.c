@@ -9,7 +9,8 @@
  * of being ignored; a PV page another vCPU has enabled is refused with #GP;
  * engine modes are refused at setup where a vCPU's TSC offset cannot be read
  * (here every KVM ioctl fails), not run with an assumed offset of 0, while
- * --timer=kvm (deliver=kernel) needs no offset. Tolerance: none.
+ * --timer=kvm (deliver=kernel) needs no offset; the storm floor and share
+ * hold deadlines back, never forward. Tolerance: none.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -117,17 +118,18 @@ static void test_no_tsc_offset_refused(void **state)
 	struct vm *vm = fake_vm_new(2, 1 << 20);
 	struct timer_engine e;
 	struct timer_mode m = { .preset = "custom" };
+	const struct timer_tuning tuning = { .advance_ns = HK_ADVANCE_AUTO };
 
 	for (size_t i = 0; i < sizeof(engine) / sizeof(engine[0]); i++) {
 		m.deliver = engine[i];
-		assert_int_equal(timer_engine_init(&e, vm, &m, -1, 0, HK_ADVANCE_AUTO), -1);
+		assert_int_equal(timer_engine_init(&e, vm, &m, -1, &tuning), -1);
 		assert_null(e.vt);
 		assert_null(vm->timer);
 		assert_null(vm->timer_ops);
 		timer_engine_free(&e);
 	}
 	m.deliver = DELIVER_KERNEL;
-	assert_int_equal(timer_engine_init(&e, vm, &m, -1, 0, HK_ADVANCE_AUTO), 0);
+	assert_int_equal(timer_engine_init(&e, vm, &m, -1, &tuning), 0);
 	assert_null(vm->timer);
 	timer_engine_free(&e);
 	fake_vm_free(vm);
@@ -169,6 +171,70 @@ static void test_storm_floor(void **state)
 	fake_vm_free(vm);
 }
 
+/*
+ * Storm share: one expiry is charged at most the burst; while the bucket
+ * is below 0 a deadline is held until it refills (later, never earlier, the
+ * guest's deadline kept), and a charge that empties it holds the armed
+ * timer too; a deadline beyond the refill is armed as asked; no share, no
+ * hold. Then a storm: a deadline always due, 200 expiries each charged 20,000
+ * cycles at a 10% share: the charged total stays within share * elapsed +
+ * 2 * burst (timer.h), and the storm took at least the time that implies.
+ */
+static void test_storm_share(void **state)
+{
+	struct vm *vm = fake_vm_new(1, 1 << 20);
+	struct timer_engine e;
+	struct vcpu_timer vt;
+	uint64_t g, t0, t1, charged;
+
+	fake_engine_init(&e, &vt, vm, DELIVER_VCPU, 0, 2600000);
+	e.share_ppm = 100000;
+	e.share_burst = 1000000;
+	vt.lvtt = LVTT_DEADLINE | (1u << 16) | 0xec;	/* masked: expiries inject nothing */
+	vt.lvtt_known = true;
+	g = host_to_guest_tsc(&vt.tsc, rdtsc());
+	vt_arm(&vt, g + 10);
+	assert_int_equal(vt.st.throttled, 0);		/* a full bucket */
+	vt_charge(&vt, 3000000);			/* at most the burst: empty, not below */
+	assert_int_equal(vt.st.expire_ns, 1000000ULL * 1000000 / 2600000);
+	assert_int_equal(vt.st.throttled, 0);
+	t0 = rdtsc();
+	vt_charge(&vt, 500000);				/* below 0: the armed timer is held */
+	assert_int_equal(vt.st.throttled, 1);
+	assert_true(vt.host_deadline > t0 + 4000000);	/* 500,000 cycles at 10%, less the refill */
+	assert_true(vt.deadline == g + 10);
+	t0 = rdtsc();
+	vt_arm(&vt, g + 20);				/* held again on arming */
+	assert_int_equal(vt.st.throttled, 2);
+	assert_true(vt.host_deadline > t0 + 3000000);
+	vt_arm(&vt, host_to_guest_tsc(&vt.tsc, rdtsc() + 100000000));	/* beyond: as asked */
+	assert_int_equal(vt.st.throttled, 2);
+	e.share_ppm = 0;
+	vt_arm(&vt, g + 30);
+	assert_int_equal(vt.st.throttled, 2);
+	assert_true(vt.host_deadline <= rdtsc());
+
+	/* the storm, from a full bucket */
+	e.share_ppm = 100000;
+	vt.budget = (int64_t)e.share_burst;
+	vt.budget_t = rdtsc();
+	charged = 0;
+	t0 = rdtsc();
+	for (int n = 0; n < 200; n++) {
+		vt_arm(&vt, host_to_guest_tsc(&vt.tsc, rdtsc()));	/* due at once */
+		while (vt.host_deadline > rdtsc())
+			;
+		vt_expire(&vt);
+		vt_charge(&vt, 20000);
+		charged += 20000;
+	}
+	t1 = rdtsc();
+	assert_true(charged <= (t1 - t0) / 10 + 2 * e.share_burst);
+	assert_true(t1 - t0 >= (charged - 2 * e.share_burst) * 10);
+	assert_in_range(vt.st.throttled, 100, 400);
+	fake_vm_free(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_cpuid_setup),
 		cmocka_unit_test(test_pv_page_overlap_refused),
 		cmocka_unit_test(test_storm_floor),
+		cmocka_unit_test(test_storm_share),
 		cmocka_unit_test(test_no_tsc_offset_refused),
 	};
 
