@@ -6,6 +6,11 @@
  *   latency-W.{svg,png}  latency distribution (CDF) per mode, workload W
  *   exits-W.{svg,png}    exit-causing operations per event, stacked by reason
  * Each uses the cell's first run (the distributions of one run, not merged).
+ * When the host floor ran (hostfloor.h), latency-cyclic adds its first run
+ * as a black series "host (cyclictest)" (host-floor.dat), as the latency
+ * table has its row under the cyclic rows: points at the min, p50, p99 and
+ * max (0, 50, 99 and 100%), the figures a host floor run keeps, joined by a
+ * dashed line (solid in the PNG: libgd draws no dashes).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +66,22 @@ static int latency_dat(const struct bench *b, const char *dir, const char *wl)
 	return fclose(f) ? -1 : cols;
 }
 
+/* The host floor's first run, if it has samples, as host-floor.dat: percent, us. */
+static int floor_dat(const struct bench *b, const char *dir)
+{
+	const struct lat_stats *l;
+	FILE *f;
+
+	if (!b->floor || !b->floor->n || b->floor->runs[0].error[0] || !b->floor->runs[0].lat.n)
+		return 0;
+	l = &b->floor->runs[0].lat;
+	if (!(f = open_in(dir, "host-floor.dat", "w")))
+		return -1;
+	fprintf(f, "quantile \"host (cyclictest)\"\n0 %.3f\n50 %.3f\n99 %.3f\n100 %.3f\n",
+		l->min / 1e3, l->p50 / 1e3, l->p99 / 1e3, l->max / 1e3);
+	return fclose(f) ? -1 : 1;
+}
+
 /* One row per mode: exit-causing operations per event by reason. */
 static int ops_dat(const struct bench *b, const char *dir, const char *wl)
 {
@@ -99,7 +120,7 @@ static void gp_both(FILE *g, const char *dir, const char *base, const char *plot
 
 int bench_plots(const struct bench *b, const char *dir)
 {
-	char plot[1024], base[64], cmd[4200];
+	char plot[2048], base[64], floor[1024], cmd[4200];
 	FILE *g = open_in(dir, "plots.gp", "w");
 
 	if (!g) {
@@ -110,17 +131,23 @@ int bench_plots(const struct bench *b, const char *dir)
 		dir);
 	for (unsigned int w = 0; w < sizeof(lat_wls) / sizeof(lat_wls[0]); w++) {
 		int cols = latency_dat(b, dir, lat_wls[w]);
+		int host = cols > 0 && !strcmp(lat_wls[w], "cyclic") ? floor_dat(b, dir) : 0;
 
-		if (cols < 0)
+		if (cols < 0 || host < 0)
 			goto fail;
 		if (!cols)
 			continue;
+		floor[0] = 0;
+		if (host)
+			snprintf(floor, sizeof(floor),
+				 ", '%s/host-floor.dat' using 2:1 title columnheader(2) with linespoints dt 2 lw 2 pt 7 ps 0.6 lc rgb 'black'",
+				 dir);
 		snprintf(base, sizeof(base), "latency-%s", lat_wls[w]);
 		snprintf(plot, sizeof(plot),
-			 "set title '%s: %s distribution per mode'\nset xlabel '%s (us)'\nset ylabel 'percent of samples at or below'\nset style data lines\nplot for [i=2:%d] '%s/%s.dat' using i:1 title columnheader(i) lw 2",
+			 "set title '%s: %s distribution per mode'\nset xlabel '%s (us)'\nset ylabel 'percent of samples at or below'\nset style data lines\nplot for [i=2:%d] '%s/%s.dat' using i:1 title columnheader(i) lw 2%s",
 			 lat_wls[w], strcmp(lat_wls[w], "rr") ? "latency" : "round-trip time",
 			 strcmp(lat_wls[w], "rr") ? "wake - deadline" : "round trip", cols + 1, dir,
-			 base);
+			 base, floor);
 		gp_both(g, dir, base, plot);
 	}
 	for (unsigned int w = 0; w < sizeof(ops_wls) / sizeof(ops_wls[0]); w++) {

@@ -200,6 +200,88 @@ static void test_floor_row(void **state)
 	free(md);
 }
 
+/* dir/name whole, NULL when there is no such file. */
+static char *read_out(const char *dir, const char *name)
+{
+	char path[256], *buf = NULL;
+	size_t len = 0;
+	FILE *f, *m;
+	int c;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (!(f = fopen(path, "r")))
+		return NULL;
+	m = open_memstream(&buf, &len);
+	assert_non_null(m);
+	while ((c = fgetc(f)) != EOF)
+		fputc(c, m);
+	fclose(f);
+	fclose(m);
+	return buf;
+}
+
+/*
+ * The host floor in the cyclic latency plot: host-floor.dat holds its first
+ * run's min, p50, p99 and max at 0, 50, 99 and 100% (us), and plots.gp
+ * draws it dashed after the modes, titled as the table's row. Without a
+ * run with samples (the first failed, --host-floor=off, not asked) or
+ * without a cyclic plot, there is no file and plots.gp does not name it.
+ * Where gnuplot is installed bench_plots draws the script: -1 if it fails.
+ */
+static void test_plot_floor(void **state)
+{
+	int64_t samples[] = { 40000, 60000, 70000, 150000, 300000 };
+	struct run_report kvm[1] = { cyclic_run(40000, 80000, 70000, 150000, 300000) };
+	struct run_report lat[1] = { cyclic_run(40000, 80000, 70000, 150000, 300000) };
+	struct bench_cell cyclic[] = { { "kvm", "cyclic", kvm, 1 } };
+	struct bench_cell latency[] = { { "kvm", "latency", lat, 1 } };
+	struct host_floor hf;
+	struct bench b = { cyclic, 1, 2, "title", &hf };
+	char dir[] = "/tmp/vtimer-bench-XXXXXX", want[256], *dat, *gp;
+
+	kvm[0].samples_ns = lat[0].samples_ns = samples;
+	kvm[0].nr_samples = lat[0].nr_samples = 5;
+	host_floor_init(&hf, HOST_FLOOR_AUTO, 1000000, 100);
+	snprintf(hf.path, sizeof(hf.path), "/usr/bin/cyclictest");
+	hf.n = 2;
+	hf.runs[0].lat = (struct lat_stats){ .n = 100, .min = 10000, .avg = 20000, .p50 = 18000,
+					     .p99 = 35000, .max = 60000 };
+	hf.runs[1].lat = (struct lat_stats){ .n = 100, .min = 12000, .avg = 24000, .p50 = 22000,
+					     .p99 = 45000, .max = 80000 };
+	assert_non_null(mkdtemp(dir));
+	assert_in_range(bench_plots(&b, dir), 0, 1);
+	dat = read_out(dir, "host-floor.dat");
+	assert_non_null(dat);
+	assert_string_equal(dat, "quantile \"host (cyclictest)\"\n0 10.000\n50 18.000\n99 35.000\n100 60.000\n");
+	free(dat);
+	gp = read_out(dir, "plots.gp");
+	assert_non_null(gp);
+	snprintf(want, sizeof(want),
+		 "latency-cyclic.dat' using i:1 title columnheader(i) lw 2, '%s/host-floor.dat' using 2:1 title columnheader(2) with linespoints dt 2 ",
+		 dir);
+	assert_non_null(strstr(gp, want));
+	free(gp);
+	/* none: the first run failed; off (no run); not asked; no cyclic plot */
+	snprintf(hf.runs[0].error, sizeof(hf.runs[0].error), "cyclictest failed");
+	for (int k = 0; k < 4; k++) {
+		hf.mode = k == 1 ? HOST_FLOOR_OFF : HOST_FLOOR_AUTO;
+		hf.n = k == 1 ? 0 : 1;
+		hf.runs[0].error[0] = k == 3 ? 0 : hf.runs[0].error[0];
+		b.floor = k == 2 ? NULL : &hf;
+		b.cells = k == 3 ? latency : cyclic;
+		snprintf(want, sizeof(want), "%s/host-floor.dat", dir);
+		unlink(want);
+		assert_in_range(bench_plots(&b, dir), 0, 1);
+		assert_null(read_out(dir, "host-floor.dat"));
+		gp = read_out(dir, "plots.gp");
+		assert_non_null(strstr(gp, k == 3 ? "latency-latency.dat" : "latency-cyclic.dat"));
+		assert_null(strstr(gp, "host-floor"));
+		free(gp);
+	}
+	snprintf(want, sizeof(want), "rm -rf '%s'", dir);
+	assert_int_equal(system(want), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +290,7 @@ int main(void)
 		cmocka_unit_test(test_three_sources),
 		cmocka_unit_test(test_plot_data),
 		cmocka_unit_test(test_floor_row),
+		cmocka_unit_test(test_plot_floor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
