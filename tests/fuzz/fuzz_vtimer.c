@@ -120,6 +120,7 @@ static void check_vt(struct vcpu_timer *vt)
 		fuzz_check(vt->pv_msr == 0, "no page: MSR reads 0");
 	}
 	fuzz_check(!vt->look || vt->host_deadline, "a look is an armed timer");
+	fuzz_check(vt->budget <= (int64_t)eng.share_burst, "storm bucket within its size");
 	/* A "never" deadline (tsc.h) is the guest's, with no host timer; the
 	 * 2^40-cycle slack covers the time since vt_arm() judged it. */
 	uint64_t now = host_to_guest_tsc(&vt->tsc, rdtsc());
@@ -172,6 +173,9 @@ static void setup(struct input *in, uint8_t *mem)
 	eng.mode.deliver = (c & 4) ? DELIVER_HOUSEKEEPING : DELIVER_VCPU;
 	eng.features = (c >> 3) & VTIMER_F_ALL;
 	eng.look_ns = (c & 0x40) ? 20000 : 0;
+	eng.host_khz = 2000000;
+	eng.share_ppm = (c & 0x80) ? 1000 + (t >> 3) * 10000 : 0;	/* storm share: 0.1% .. 31% */
+	eng.share_burst = 2000000;					/* 1 ms */
 	switch (t % 6) {
 	case 0: break;						/* guest TSC = host TSC */
 	case 1: tsc.offset = -(int64_t)rdtsc(); break;		/* guest booted just now */
@@ -279,6 +283,7 @@ static void step(struct input *in)
 				vt->host_deadline = hd;
 			}
 			vt_expire(vt);
+			vt_charge(vt, raw64(in) % 3000000);	/* what the expiry cost */
 		}
 		pthread_mutex_unlock(&vt->lock);
 		break;
