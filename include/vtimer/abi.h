@@ -60,8 +60,6 @@ enum vtimer_attack {
 	VTIMER_ATTACK_RECORDS = 1 << 4,		/* boot record, result record, ucall slot */
 	VTIMER_ATTACK_TSC = 1 << 5,		/* IA32_TSC near 2^64, 0, 2^63; IA32_TSC_ADJUST */
 	VTIMER_ATTACK_ALL = (1 << 6) - 1,
-	/* Without --attack: all but tsc (docs/security.md says why). */
-	VTIMER_ATTACK_DEFAULT = VTIMER_ATTACK_ALL & ~VTIMER_ATTACK_TSC,
 };
 
 /* How the guest clockevent drives the LAPIC timer (LVTT mode). */

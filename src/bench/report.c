@@ -349,7 +349,7 @@ static json_t *run_json(const struct run_report *r)
 		json_object_set_new(run, "tick_ns", json_integer(c->tick_ns));
 		if (c->workload == VTIMER_WL_HOSTILE)	/* enum vtimer_attack bits */
 			json_object_set_new(run, "attacks",
-					    json_integer(c->attacks ? c->attacks : VTIMER_ATTACK_DEFAULT));
+					    json_integer(c->attacks ? c->attacks : VTIMER_ATTACK_ALL));
 	}
 	{
 		char cpu[256];

@@ -54,7 +54,7 @@ int boot_layout(struct vm *vm, const struct run_config *cfg, struct vtimer_boot 
 		.workload = cfg->workload, .lapic_mode = cfg->lapic, .wait = cfg->wait,
 		.count = cfg->count, .interval_ns = cfg->interval_ns, .tick_ns = cfg->tick_ns,
 		.results_gpa = res, .samples_gpa = smp, .samples_per_cpu = per,
-		.attacks = cfg->attacks ? cfg->attacks : VTIMER_ATTACK_DEFAULT,
+		.attacks = cfg->attacks ? cfg->attacks : VTIMER_ATTACK_ALL,
 		/* the engine's MSR filter sends both to user space (engine_host.c) */
 		.user_msrs = timer_deliver_ops[cfg->mode.deliver].vm_ops ?
 			     VTIMER_USER_DEADLINE | VTIMER_USER_PV : 0,

@@ -31,7 +31,7 @@ static const char run_help[] =
 "                        timer load), masked, switch, abi, hostile, crash (the\n"
 "                        BSP triple-faults: the run exits 71)\n"
 "  --attack=A,B,...      hostile workload: deadline, page, enable, lvtt, records,\n"
-"                        tsc, all (default all but tsc; docs/security.md)\n"
+"                        tsc, all (default all; docs/security.md)\n"
 "  --vcpus=N             1..64 (default 1)\n"
 "  --count=N             timer events per vCPU (default 1000)\n"
 "  --interval=US         cyclic period / latency delta in microseconds (default 1000)\n"

@@ -26,7 +26,12 @@ static void set_gate(int vec, void *fn, int dpl)
 	};
 }
 
-/* Every CPU writes the same gates; the IDT is shared. */
+/*
+ * Every CPU writes the same gates; the IDT is shared. Every vector from 32
+ * up has a gate: one the kernel does not use counts as other_interrupts and
+ * is acknowledged, so an interrupt on any vector an LVT names (a hostile
+ * guest's own LVTT mirror included) cannot fault on a missing gate.
+ */
 static void idt_init(void)
 {
 	static void *const exc[22] = {
@@ -40,6 +45,8 @@ static void idt_init(void)
 	for (int i = 0; i < 22; i++)
 		if (exc[i])
 			set_gate(i, exc[i], 0);
+	for (int v = 32; v < 256; v++)
+		set_gate(v, other_irq_entry, 0);
 	set_gate(VEC_SYSCALL, syscall_entry, 3);
 	set_gate(VEC_TIMER, timer_entry, 0);
 	set_gate(VEC_WAKE, other_irq_entry, 0);
