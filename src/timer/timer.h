@@ -127,10 +127,12 @@ struct timer_engine {
  * it has refilled (late, never early): checked when the timer is armed and
  * after each charge, so no expiry starts below 0 and none takes it below
  * -SHARE_BURST_NS. Over any run of length T a vCPU's charged expiry time is
- * thus at most share * T + 2 * SHARE_BURST_NS, whatever the guest does. Not charged: the thread's wake-up itself (the
- * scheduler's, in the thread's CPU time) and page scans (bounded by the scan
- * period). Half a CPU by default: a 1 ms cyclic timer on a host where an
- * expiry costs 20 us uses 2%.
+ * thus at most share * T + 2 * SHARE_BURST_NS, whatever the guest does (plus
+ * share * HK_ADVANCE_MAX_NS: the housekeeping thread pops a timer up to the
+ * advance early). Not charged: the thread's wake-up itself (the scheduler's,
+ * in the thread's CPU time) and page scans (bounded by the scan period).
+ * Half a CPU by default: a 1 ms cyclic timer on a host where an expiry costs
+ * 20 us uses 2%.
  */
 #define TIMER_SHARE_DEFAULT_PPM	500000
 #define TIMER_SHARE_BURST_NS	1000000
