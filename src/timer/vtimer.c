@@ -69,13 +69,13 @@ static void share_refill(struct vcpu_timer *vt, uint64_t now)
  * Holds vt's host timer back until the bucket has refilled (late, never
  * early). Checked wherever the timer is armed and after every charge, so
  * at every expiry the bucket is not below 0 before that expiry's charge:
- * the charged total stays within share * T + 2 * burst (timer.h).
+ * the charged total stays within share * T + 2 * burst (timer.h). The
+ * bucket is refilled up to now.
  */
 static bool share_hold(struct vcpu_timer *vt, uint64_t now)
 {
 	uint64_t t;
 
-	share_refill(vt, now);
 	if (vt->budget >= 0 || !vt->host_deadline)
 		return false;
 	t = now + (uint64_t)((unsigned __int128)-(__int128)vt->budget * 1000000 /
@@ -121,8 +121,10 @@ void vt_arm(struct vcpu_timer *vt, uint64_t guest_deadline)
 			vt->host_deadline = vt->last_fire + floor;	/* storm floor (timer.h) */
 			vt->st.floored++;
 		}
-		if (vt->eng->share_ppm)
-			share_hold(vt, now);	/* storm share (timer.h) */
+		if (vt->eng->share_ppm) {
+			share_refill(vt, now);	/* storm share (timer.h) */
+			share_hold(vt, now);
+		}
 	}
 	set_armed(vt, guest_deadline);
 	host_timer_update(vt);

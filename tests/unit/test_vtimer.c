@@ -135,6 +135,14 @@ static void test_no_tsc_offset_refused(void **state)
 	fake_vm_free(vm);
 }
 
+/* A vCPU timer whose LVTT is masked: expiries inject nothing (storm tests). */
+static void masked_timer(struct timer_engine *e, struct vcpu_timer *vt, struct vm *vm)
+{
+	fake_engine_init(e, vt, vm, DELIVER_VCPU, 0, 2600000);
+	vt->lvtt = LVTT_DEADLINE | (1u << 16) | 0xec;
+	vt->lvtt_known = true;
+}
+
 /*
  * Storm floor: after an expiry, a deadline sooner than last expiry + floor
  * is armed at last expiry + floor (later, never earlier) and counted; one
@@ -147,10 +155,8 @@ static void test_storm_floor(void **state)
 	struct vcpu_timer vt;
 	uint64_t now, fire;
 
-	fake_engine_init(&e, &vt, vm, DELIVER_VCPU, 0, 2600000);
+	masked_timer(&e, &vt, vm);
 	e.floor_cycles = 1000000;
-	vt.lvtt = LVTT_DEADLINE | (1u << 16) | 0xec;	/* masked: expiries inject nothing */
-	vt.lvtt_known = true;
 	now = host_to_guest_tsc(&vt.tsc, rdtsc());
 	vt_arm(&vt, now + 10);
 	assert_int_equal(vt.st.floored, 0);		/* nothing fired yet */
@@ -187,11 +193,9 @@ static void test_storm_share(void **state)
 	struct vcpu_timer vt;
 	uint64_t g, t0, t1, charged;
 
-	fake_engine_init(&e, &vt, vm, DELIVER_VCPU, 0, 2600000);
+	masked_timer(&e, &vt, vm);
 	e.share_ppm = 100000;
 	e.share_burst = 1000000;
-	vt.lvtt = LVTT_DEADLINE | (1u << 16) | 0xec;	/* masked: expiries inject nothing */
-	vt.lvtt_known = true;
 	g = host_to_guest_tsc(&vt.tsc, rdtsc());
 	vt_arm(&vt, g + 10);
 	assert_int_equal(vt.st.throttled, 0);		/* a full bucket */
