@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#define VTIMER_ABI_VERSION	5
+#define VTIMER_ABI_VERSION	6
 
 /* Fixed guest-physical layout of the vtimer guest (own image, not multiboot). */
 #define VTIMER_GPA_PML4		0x1000ULL
@@ -169,6 +169,20 @@ enum vtimer_result_state {
 	VTIMER_RES_FAILED,
 };
 
+/*
+ * The guest's timer as it stands, kept current by the guest as it goes (a
+ * store each, no exit), so that the host's post-mortem of a hung run can say
+ * what the guest was waiting for: a queued timer with nothing programmed is
+ * the guest's bug; one programmed, overdue and not in the LAPIC's IRR was
+ * lost on the way.
+ */
+struct vtimer_live {
+	uint64_t programmed;		/* deadline in the clockevent (TSC), 0 = none */
+	uint64_t head;			/* earliest queued timer (TSC), 0 = none */
+	uint64_t last_irq;		/* TSC read in the last timer interrupt */
+	uint64_t stale_owed;		/* stale interrupts still owed */
+};
+
 struct vtimer_result {
 	uint32_t version;
 	uint32_t state;			/* enum vtimer_result_state */
@@ -180,6 +194,7 @@ struct vtimer_result {
 	uint64_t due_margin;		/* TSC cycles: deadlines nearer than this are
 					 * waited out, not programmed (measured: the
 					 * cheapest exit to the VMM at boot) */
+	struct vtimer_live live;
 };
 
 /* Ucall: the guest fills its slot, then does outl(VTIMER_PORT_UCALL, slot). */

@@ -360,6 +360,8 @@ static json_t *run_json(const struct run_report *r)
 	json_object_set_new(run, "tsc_khz", json_integer(r->tsc_khz));
 	json_object_set_new(run, "status", json_integer(r->status));
 	json_object_set_new(run, "error", json_string(r->error));
+	if (r->postmortem)
+		json_object_set_new(run, "postmortem", json_string(r->postmortem));
 	json_object_set_new(run, "wall_s", json_real(r->wall_s));
 	json_object_set_new(run, "transactions_per_s", json_real(r->transactions_per_s));
 	json_object_set_new(run, "work_units_per_s", json_real(r->work_units_per_s));
@@ -430,5 +432,6 @@ void report_free(struct run_report *r)
 		free(r->stat_names[i]);
 	free(r->stat_names);
 	free(r->samples_ns);
+	free(r->postmortem);
 	memset(r, 0, sizeof(*r));
 }

@@ -64,6 +64,7 @@ struct run_report {
 	char **stat_names;
 	int status;			/* process exit status */
 	char error[256];
+	char *postmortem;		/* vm_postmortem() of a run that timed out, or NULL */
 	double wall_s;
 	uint64_t hk_cpu_ns;		/* housekeeping thread CPU time */
 	uint64_t hk_scans;

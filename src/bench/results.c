@@ -8,6 +8,7 @@
  * with overflow checks and looked up with vm_gpa_elem(). The ucall port
  * (ucall_io) reads only the calling vCPU's own slot.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,6 +92,39 @@ bool guest_result_read(struct vm *vm, const struct vtimer_boot *b, uint32_t cpu,
 	if (res->nr_samples > b->samples_per_cpu)
 		res->nr_samples = b->samples_per_cpu;
 	return true;
+}
+
+/* A guest TSC value d relative to now, for the post-mortem. */
+static void live_tsc(FILE *f, const char *name, uint64_t d, uint64_t now, uint64_t khz)
+{
+	fprintf(f, ", %s ", name);
+	if (!d)
+		fprintf(f, "none");
+	else if (now && khz)
+		fprintf(f, "%" PRIu64 " (%+.1f us)", d, (double)(int64_t)(d - now) * 1000.0 / khz);
+	else
+		fprintf(f, "%" PRIu64, d);
+}
+
+void guest_live_describe(struct vcpu *v, uint64_t guest_tsc, FILE *f, void *arg)
+{
+	const struct vtimer_boot *b = arg;
+	static const char *const states[] = { "not started", "running", "done", "failed" };
+	struct vtimer_result res;
+	const int64_t *s;
+	uint64_t khz = v->vm->tsc_khz;
+
+	fprintf(f, "  vCPU %d guest: ", v->id);
+	if (!guest_result_read(v->vm, b, v->id, &res, &s)) {
+		fprintf(f, "no result record\n");
+		return;
+	}
+	fprintf(f, "%s, %" PRIu64 " interrupts, %" PRIu64 " events",
+		res.state < 4 ? states[res.state] : "state ?", res.c.interrupts, res.c.events);
+	live_tsc(f, "programmed", res.live.programmed, guest_tsc, khz);
+	live_tsc(f, "queue head", res.live.head, guest_tsc, khz);
+	live_tsc(f, "last timer interrupt", res.live.last_irq, guest_tsc, khz);
+	fprintf(f, ", stale owed %" PRIu64 "\n", res.live.stale_owed);
 }
 
 /* Ucall port: the guest names its own slot; anything else is refused. */

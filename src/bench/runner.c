@@ -124,6 +124,9 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 		vm_run(&vm);
 	else
 		vm_fail(&vm, VT_FAIL_SETUP, "timer engine did not start");
+	/* Before the engine stops: its timers are part of the picture. */
+	if (vm.timed_out)
+		r->postmortem = vm_postmortem(&vm, cfg->kernel ? NULL : guest_live_describe, &b);
 	timer_engine_stop(&eng);
 	r->wall_s = (now_ns() - t0) / 1e9;
 	ktrace_finish(&kt, &r->ktrace);

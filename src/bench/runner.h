@@ -29,6 +29,8 @@ bool guest_result_read(struct vm *vm, const struct vtimer_boot *b, uint32_t cpu,
 		       struct vtimer_result *res, const int64_t **samples);
 void collect(struct run_report *r, struct vm *vm, const struct timer_engine *eng,
 	     const struct vtimer_boot *b);
+/* vm_postmortem()'s guest line: arg is the run's struct vtimer_boot. */
+void guest_live_describe(struct vcpu *v, uint64_t guest_tsc, FILE *f, void *arg);
 /* A multiboot kernel run: only what the host saw (exits, KVM stats, engine). */
 void collect_kernel(struct run_report *r, struct vm *vm, const struct timer_engine *eng);
 

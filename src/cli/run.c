@@ -305,6 +305,9 @@ int cmd_run(int argc, char **argv)
 		report_table(&r, cfg.kernel ? stderr : stdout);
 	if (r.error[0])
 		vt_err("%s", r.error);
+	if (r.postmortem)
+		fprintf(stderr, "vtimer: post-mortem, as KVM and the timer engine left each vCPU:\n%s",
+			r.postmortem);
 	if (json.f && r.nr &&
 	    (report_json_write(&r, 1, json.f) < 0 || outfile_commit(&json) < 0) && !status)
 		status = VT_EXIT_SETUP;

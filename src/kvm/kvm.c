@@ -26,6 +26,24 @@ int _kvm_ioctl(int fd, unsigned long req, const char *name, void *arg)
 	return r;
 }
 
+int kvm_vcpu_msr(int vcpu_fd, unsigned long req, uint32_t idx, uint64_t *val)
+{
+	uint64_t buf[(sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)) / 8] = { 0 };
+	struct kvm_msrs *m = (struct kvm_msrs *)buf;
+	int r;
+
+	m->nmsrs = 1;
+	m->entries[0].index = idx;
+	m->entries[0].data = *val;
+	r = __kvm_ioctl(vcpu_fd, req, m);
+	if (r < 0)
+		return r;
+	if (r != 1)
+		return -EINVAL;
+	*val = m->entries[0].data;
+	return 0;
+}
+
 int kvm_open(void)
 {
 	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);

@@ -18,6 +18,9 @@ int _kvm_ioctl(int fd, unsigned long req, const char *name, void *arg);
 int kvm_open(void);
 int kvm_check_cap(int fd, long cap);	/* >0 supported, 0 not, <0 error */
 
+/* One vCPU MSR through KVM_GET_MSRS or KVM_SET_MSRS (host-initiated); -errno. */
+int kvm_vcpu_msr(int vcpu_fd, unsigned long req, uint32_t idx, uint64_t *val);
+
 /* CPUID as KVM supports it; caller frees. */
 struct kvm_cpuid2 *kvm_supported_cpuid(int kvm_fd);
 struct kvm_cpuid_entry2 *kvm_cpuid_find(struct kvm_cpuid2 *c, uint32_t fn, uint32_t idx);

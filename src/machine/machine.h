@@ -65,6 +65,7 @@ struct vm_timer_ops {
 	void (*started)(struct vcpu *vcpu);
 	void (*kicked)(struct vcpu *vcpu);
 	void (*exited)(struct vcpu *vcpu);	/* after every KVM_RUN return, in its thread */
+	void (*describe)(struct vcpu *vcpu, FILE *f);	/* one line, for vm_postmortem */
 };
 
 struct vcpu {
@@ -166,6 +167,17 @@ int vm_cpuid_set(struct vm *vm, uint32_t fn, uint32_t eax, uint32_t ebx, uint32_
  * EBX = APIC bus kHz, and the KVM signature leaf's EAX raised to cover it.
  */
 int vm_cpuid_timing_leaf(struct vm *vm);
+
+/*
+ * postmortem.c: what each vCPU was doing when a run hung, as text (malloc'd,
+ * NULL if out of memory): its run state, registers, local APIC and KVM's
+ * TSC-deadline; the timer engine's view (vm_timer_ops.describe); and the
+ * guest's own, from guest(v, guest_tsc, f, arg) where given (guest_tsc: the
+ * vCPU's IA32_TSC as KVM reads it, 0 if it could not). Call it after
+ * vm_run() has returned, so no vCPU is in KVM_RUN.
+ */
+char *vm_postmortem(struct vm *vm, void (*guest)(struct vcpu *v, uint64_t guest_tsc, FILE *f,
+						 void *arg), void *arg);
 
 /* exit.c */
 int vcpu_handle_exit(struct vcpu *vcpu);

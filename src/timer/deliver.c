@@ -99,6 +99,7 @@ static const struct vm_timer_ops hk_vm_ops = {
 	.wrmsr = vt_wrmsr,
 	.rdmsr = vt_rdmsr,
 	.exited = vt_exited,
+	.describe = vt_describe,
 };
 
 static const struct vm_timer_ops vcpu_vm_ops = {
@@ -107,6 +108,7 @@ static const struct vm_timer_ops vcpu_vm_ops = {
 	.exited = vt_exited,
 	.started = ptimer_started,
 	.kicked = vt_kicked,
+	.describe = vt_describe,
 };
 
 const struct deliver_ops timer_deliver_ops[] = {

@@ -82,23 +82,9 @@ static int kvm_tsc_offset_set(struct vcpu *v, int64_t off)
 	return __kvm_ioctl(v->fd, KVM_SET_DEVICE_ATTR, &a);
 }
 
-/* One MSR through KVM_GET_MSRS / KVM_SET_MSRS (host-initiated); -errno. */
 static int kvm_msr(struct vcpu *v, unsigned long req, uint32_t idx, uint64_t *val)
 {
-	uint64_t buf[(sizeof(struct kvm_msrs) + sizeof(struct kvm_msr_entry)) / 8] = { 0 };
-	struct kvm_msrs *m = (struct kvm_msrs *)buf;
-	int r;
-
-	m->nmsrs = 1;
-	m->entries[0].index = idx;
-	m->entries[0].data = *val;
-	r = __kvm_ioctl(v->fd, req, m);
-	if (r < 0)
-		return r;
-	if (r != 1)
-		return -EINVAL;
-	*val = m->entries[0].data;
-	return 0;
+	return kvm_vcpu_msr(v->fd, req, idx, val);
 }
 
 /*

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 #include <linux/kvm.h>
 
@@ -212,6 +213,8 @@ int vt_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val);
 int vt_rdmsr(struct vcpu *vcpu, uint32_t msr, uint64_t *val);
 void vt_kicked(struct vcpu *vcpu);
 void vt_exited(struct vcpu *vcpu);	/* after every KVM_RUN return: refresh the TSC offset */
+/* One line of vcpu's host timer state, for the post-mortem of a hung run. */
+void vt_describe(struct vcpu *vcpu, FILE *f);
 
 /* hk.c: the housekeeping thread and its timer heap. */
 struct hk *hk_create(struct timer_engine *e);

@@ -9,6 +9,8 @@
  * (tests/models/lazy.pml).
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -503,4 +505,36 @@ int vt_rdmsr(struct vcpu *vcpu, uint32_t msr, uint64_t *val)
 		gp = 1;
 	pthread_mutex_unlock(&vt->lock);
 	return gp;
+}
+
+/* Signed guest-cycle distance d as microseconds at the guest's rate. */
+static double guest_cycles_us(const struct tsc_conv *c, int64_t d)
+{
+	return c->guest_khz ? (double)d * 1000.0 / (double)c->guest_khz : 0.0;
+}
+
+void vt_describe(struct vcpu *vcpu, FILE *f)
+{
+	struct vcpu_timer *vt = &vcpu->vm->timer->vt[vcpu->id];
+	uint64_t now;
+
+	pthread_mutex_lock(&vt->lock);
+	now = host_to_guest_tsc(&vt->tsc, rdtsc());
+	fprintf(f, "engine: guest TSC %" PRIu64 ", host timer ", now);
+	if (vt->deadline)
+		fprintf(f, "%s at %" PRIu64 " (%+.1f us)%s", vt->look ? "look" : "armed",
+			vt->deadline, guest_cycles_us(&vt->tsc, (int64_t)(vt->deadline - now)),
+			vt->heap_idx >= 0 ? ", in the housekeeping heap" : "");
+	else
+		fprintf(f, "off");
+	if (vt->page)
+		fprintf(f, "; page: pending %" PRIu64 ", armed %" PRIu64 ", lvtt 0x%08x, seen %" PRIu64,
+			pv_load(&vt->page->pending), pv_load(&vt->page->armed),
+			__atomic_load_n(&vt->page->lvtt, __ATOMIC_RELAXED), vt->seen);
+	else
+		fprintf(f, "; no page, lvtt %s0x%08x", vt->lvtt_known ? "" : "unknown ", vt->lvtt);
+	fprintf(f, "; fired %" PRIu64 ", injected %" PRIu64 ", inject errors %" PRIu64
+		", dropped %" PRIu64 ", throttled %" PRIu64 "\n", vt->st.fired, vt->st.injections,
+		vt->st.inject_errors, vt->st.dropped, vt->st.throttled);
+	pthread_mutex_unlock(&vt->lock);
 }

@@ -326,6 +326,45 @@ static void test_bad_images(void **s)
 }
 
 /*
+ * A run that cannot end within its --timeout (100,000 periods of 1 ms in
+ * 5 s, on any host) stops with 73 and a post-mortem, on stderr and in the
+ * JSON: each vCPU as KVM left it, the timer engine's view where the VMM owns
+ * the timer (not under kvm), and the guest's own (abi.h, vtimer_live).
+ */
+static void test_postmortem(void **s)
+{
+	static const char *const timers[] = { "kvm", "hybrid" };
+
+	(void)s;
+	require_kvm();
+	for (size_t i = 0; i < 2; i++) {
+		char t[32], want[48];
+		const char *args[] = { t, "--workload=cyclic", "--vcpus=2", "--count=100000",
+				       "--interval=1000", "--timeout=5", NULL };
+		struct vt_result r;
+		const char *pm;
+
+		snprintf(t, sizeof(t), "--timer=%s", timers[i]);
+		vt_run(&r, args);
+		assert_false(r.killed);
+		assert_int_equal(r.status, 73);
+		assert_non_null(strstr(r.err, "post-mortem"));
+		pm = json_string_value(json_object_get(r.run, "postmortem"));
+		assert_non_null(pm);
+		for (int v = 0; v < 2; v++) {
+			snprintf(want, sizeof(want), "  vCPU %d: ", v);
+			assert_non_null(strstr(pm, want));
+			snprintf(want, sizeof(want), "  vCPU %d guest: running, ", v);
+			assert_non_null(strstr(pm, want));
+			snprintf(want, sizeof(want), "  vCPU %d engine: ", v);
+			assert_int_equal(strstr(pm, want) != NULL, i == 1);
+		}
+		assert_non_null(strstr(pm, "lapic: LVTT 0x"));
+		vt_free(&r);
+	}
+}
+
+/*
  * The harness itself: a VMM that ignores its --timeout is killed once it has
  * outlived it, and the test sees a killed run, not a hang. Needs no KVM: a
  * stand-in that sleeps plays the hung VMM.
@@ -360,6 +399,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_harness_kills_hung_vmm),
+		cmocka_unit_test(test_postmortem),
 		cmocka_unit_test(test_bad_flags),
 		cmocka_unit_test(test_bad_images),
 		cmocka_unit_test(test_json_contract),
