@@ -154,7 +154,10 @@ enum vtimer_user_msr {
 	X(op_pio, "op_pio")		/* in/out */ \
 	X(op_user, "op_user")		/* of the above, those the VMM handles in user space */ \
 	X(pv_eoi, "pv_eoi")		/* EOIs done by KVM PV EOI (no EOI write), in the window */ \
-	X(pv_eoi_cpus, "pv_eoi_cpus")	/* vCPUs that enabled KVM PV EOI (offered by CPUID) */
+	X(pv_eoi_cpus, "pv_eoi_cpus")	/* vCPUs that enabled KVM PV EOI (offered by CPUID) */ \
+	/* halt_shadow_breaks: interrupts taken between sti and hlt, in sti's \
+	 * shadow (the host broke it); the hlt was skipped, not counted in op_hlt */ \
+	X(halt_shadow_breaks, "halt_shadow_breaks")
 
 struct vtimer_counters {
 #define VTIMER_COUNTER_FIELD(f, name) uint64_t f;

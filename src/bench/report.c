@@ -174,6 +174,9 @@ void report_table(const struct run_report *r, FILE *f)
 		(unsigned long long)r->total.c.due_at_program,
 		(unsigned long long)r->total.c.stale, (unsigned long long)r->total.c.unexpected,
 		(unsigned long long)r->total.c.expired_sleeps, r->total.due_margin_ns / 1e3);
+	if (r->total.c.halt_shadow_breaks)
+		fprintf(f, "host broke sti's interrupt shadow %llu times: an interrupt came between sti and hlt (the guest skipped that hlt)\n",
+			(unsigned long long)r->total.c.halt_shadow_breaks);
 	report_ops(r, f);
 	if (c->workload == VTIMER_WL_RR)
 		fprintf(f, "rr: %llu transactions, %.0f/s (samples above: round-trip times), %llu retransmits, %llu wake-up IPIs\n",

@@ -14,7 +14,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 n=0
 fail=0
-echo "1..29"
+echo "1..32"
 
 # check MODEL SPIN_DEFINES CC_DEFINE EXPECT(clean|caught[:ASSERTION]) WHAT [pan flags]
 # Safety runs compile pan with -DNOCLAIM so invalid end states (deadlocks) and
@@ -58,6 +58,12 @@ check idle.pml "" -DNOCLAIM clean "idle: sti;hlt wait never loses a wake-up (saf
 check idle.pml "" "" clean "idle: every sleep finishes (liveness, weak fairness)" -a -f
 check idle.pml -DBROKEN -DNOCLAIM caught "idle: sti;check;hlt loses a wake-up (safety)"
 check idle.pml -DBROKEN "" caught "idle: sti;check;hlt never finishes (liveness)" -a -f
+check idle.pml -DSHADOW_BROKEN -DNOCLAIM clean \
+	"idle: a host that breaks sti's shadow loses no wake-up with the stubs' fix-up"
+check idle.pml -DSHADOW_BROKEN "" clean \
+	"idle: ... and every sleep finishes (liveness)" -a -f
+check idle.pml "-DSHADOW_BROKEN -DNO_FIXUP" -DNOCLAIM caught \
+	"idle: a broken shadow without the fix-up loses a wake-up (safety)"
 
 # The PV timer protocol (lazy.pml): one guest vCPU against the host, x86-TSO.
 # FEATURES: 1 lazy, 2 pvtimer (horizon), 3 hybrid, 4 direct.

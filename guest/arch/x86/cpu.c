@@ -107,6 +107,16 @@ void other_interrupt(void)
 	c->res->c.spurious++;
 }
 
+/* entry.S: an interrupt came between safe_halt's sti and hlt (x86.h). */
+void halt_shadow_broken(void)
+{
+	struct cpu *c = this_cpu();
+
+	c->res->c.halt_shadow_breaks++;
+	if (c->measuring && c->res->c.op_hlt)
+		c->res->c.op_hlt--;	/* khalt() counted a hlt that is now skipped */
+}
+
 extern char wrmsr_safe_insn[], wrmsr_safe_fault[];
 
 uint64_t exception(uint64_t vec, uint64_t err, uint64_t rip)

@@ -49,8 +49,35 @@ _start:
 	pop	%rax
 .endm
 
+/*
+ * An interrupt taken in sti's shadow, before the hlt of safe_halt (a host
+ * that broke the shadow): resume after the hlt instead, so the caller
+ * re-checks what it waits for. Two instructions on the common path.
+ */
+.macro HALT_SHADOW_CHECK
+	cmpq	$safe_halt_hlt, (%rsp)
+	jne	1f
+	movq	$safe_halt_end, (%rsp)
+	SAVE_SCRATCH
+	call	halt_shadow_broken
+	RESTORE_SCRATCH
+1:
+.endm
+
+	.globl safe_halt
+safe_halt:
+	sti
+	.globl safe_halt_hlt
+safe_halt_hlt:
+	hlt
+	.globl safe_halt_end
+safe_halt_end:
+	cli
+	ret
+
 	.globl timer_entry
 timer_entry:
+	HALT_SHADOW_CHECK
 	SAVE_SCRATCH
 	call	timer_interrupt
 	RESTORE_SCRATCH
@@ -62,6 +89,7 @@ spurious_entry:
 
 	.globl other_irq_entry
 other_irq_entry:
+	HALT_SHADOW_CHECK
 	SAVE_SCRATCH
 	call	other_interrupt
 	RESTORE_SCRATCH
@@ -69,6 +97,7 @@ other_irq_entry:
 
 	.globl ipi_entry
 ipi_entry:
+	HALT_SHADOW_CHECK
 	SAVE_SCRATCH
 	call	ipi_interrupt
 	RESTORE_SCRATCH

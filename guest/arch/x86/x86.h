@@ -100,8 +100,16 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 
 static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
-/* sti's one-instruction shadow makes "sti; hlt" free of lost wake-ups. */
-static inline void safe_halt(void) { __asm__ volatile("sti; hlt; cli" ::: "memory"); }
+/*
+ * sti; hlt; cli (entry.S). sti's one-instruction shadow makes it free of lost
+ * wake-ups: no interrupt lands between sti and hlt. Where a host breaks the
+ * shadow (seen under nested KVM in QEMU's emulator), one does, its handler
+ * runs, and hlt would then sleep through the wake-up it brought; so the
+ * interrupt stubs move an interrupted RIP of safe_halt_hlt past the hlt and
+ * count it (halt_shadow_broken).
+ */
+void safe_halt(void);
+void halt_shadow_broken(void);	/* cpu.c, called from the interrupt stubs */
 static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
 
 #endif /* __ASSEMBLER__ */
