@@ -34,10 +34,10 @@ static void counts_line(const struct ktrace_result *k, FILE *f)
 	fprintf(f, "kvm tracepoints (%s, whole run): msr_write", k->hist ? "hist" : "trace buffer");
 	for (int i = 0; i < KT_MSRS; i++)
 		fprintf(f, " %s=%llu", msr_names[i], u(c->msr_write[i]));
-	fprintf(f, ", msr_read=%llu, userspace_exit=%llu (io=%llu wrmsr=%llu rdmsr=%llu other=%llu; interrupted=%llu), pio=%llu, inj_virq=%llu",
+	fprintf(f, ", msr_read=%llu, userspace_exit=%llu (io=%llu wrmsr=%llu rdmsr=%llu other=%llu; interrupted=%llu), pio=%llu, inj_virq=%llu (+%llu soft int)",
 		u(c->msr_read), u(ktrace_uexits(c)), u(c->uexit[KT_UX_IO]),
 		u(c->uexit[KT_UX_WRMSR]), u(c->uexit[KT_UX_RDMSR]), u(c->uexit[KT_UX_OTHER]),
-		u(c->uexit[KT_UX_INTR]), u(c->pio), u(c->inj_virq));
+		u(c->uexit[KT_UX_INTR]), u(c->pio), u(c->inj_virq), u(c->inj_soft));
 	if (has(k, KT_EV_EXIT))
 		fprintf(f, ", exit=%llu (hlt=%llu)", u(c->exit), u(c->exit_hlt));
 	if (has(k, KT_EV_PV_EOI))
@@ -129,6 +129,7 @@ json_t *ktrace_json(const struct run_report *r)
 	json_object_set_new(o, "userspace_exit", uexit_json(c));
 	json_object_set_new(o, "pio", json_integer(c->pio));
 	json_object_set_new(o, "inj_virq", json_integer(c->inj_virq));
+	json_object_set_new(o, "inj_soft", json_integer(c->inj_soft));
 	json_object_set_new(o, "exit", opt_int(k, KT_EV_EXIT, c->exit));
 	json_object_set_new(o, "exit_hlt", opt_int(k, KT_EV_EXIT, c->exit_hlt));
 	json_object_set_new(o, "pv_eoi", opt_int(k, KT_EV_PV_EOI, c->pv_eoi));

@@ -33,7 +33,7 @@ enum ktrace_event {
 	KT_EV_MSR,		/* kvm_msr: MSR accesses KVM handled in the kernel */
 	KT_EV_UEXIT,		/* kvm_userspace_exit: every return from KVM_RUN */
 	KT_EV_PIO,		/* kvm_pio */
-	KT_EV_INJ_VIRQ,		/* kvm_inj_virq: interrupts injected */
+	KT_EV_INJ_VIRQ,		/* kvm_inj_virq: interrupts injected (and soft INTn) */
 	KT_EV_EXIT,		/* kvm_exit: every hardware exit (x86) */
 	KT_EV_PV_EOI,		/* kvm_pv_eoi: EOIs the guest did without an exit */
 	KT_EVENTS
@@ -50,7 +50,9 @@ struct ktrace_counts {
 	uint64_t msr_read;
 	uint64_t uexit[KT_UXS];
 	uint64_t pio;
-	uint64_t inj_virq;
+	uint64_t inj_virq;		/* kvm_inj_virq of interrupts (soft = 0) */
+	uint64_t inj_soft;		/* ... of software INTn reinjected by KVM (the
+					 * guest's int $4 system calls on PVM) */
 	uint64_t exit;
 	uint64_t exit_hlt;		/* kvm_exit for hlt (VMX 12, SVM 0x78) */
 	uint64_t pv_eoi;

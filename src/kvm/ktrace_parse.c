@@ -4,6 +4,7 @@
  * gives back become the same hits, so one function does the counting:
  *
  *   trace:  vtimer-812 [001] d..2. 93.1: kvm_msr: msr_write 6e0 = 0x2c4f
+ *           vtimer-812 [001] d..2. 93.2: kvm_inj_virq: Soft/INTn 0x4
  *   hist:   { ecx:       1760, write:          1 } hitcount:        512
  *
  * The trace lines' wording follows the events' print formats (format files
@@ -37,7 +38,7 @@ static const struct {
 	[KT_EV_MSR] = { "kvm_msr", "ecx,write" },
 	[KT_EV_UEXIT] = { "kvm_userspace_exit", "reason,errno" },
 	[KT_EV_PIO] = { "kvm_pio", "rw" },
-	[KT_EV_INJ_VIRQ] = { "kvm_inj_virq", "vector" },
+	[KT_EV_INJ_VIRQ] = { "kvm_inj_virq", "vector,soft" },
 	[KT_EV_EXIT] = { "kvm_exit", "exit_reason,isa" },
 	[KT_EV_PV_EOI] = { "kvm_pv_eoi", "vector" },
 };
@@ -104,7 +105,12 @@ static void count(struct ktrace_counts *c, const struct kt_hit *h)
 		break;
 	case KT_EV_UEXIT: c->uexit[uexit_index(h->k0, h->k1)] += h->n; break;
 	case KT_EV_PIO: c->pio += h->n; break;
-	case KT_EV_INJ_VIRQ: c->inj_virq += h->n; break;
+	case KT_EV_INJ_VIRQ:
+		if (h->k1)
+			c->inj_soft += h->n;
+		else
+			c->inj_virq += h->n;
+		break;
 	case KT_EV_EXIT:
 		c->exit += h->n;
 		if ((h->k1 == ISA_VMX && (h->k0 & 0xffff) == VMX_HLT) ||
@@ -181,6 +187,9 @@ static bool trace_line(const char *line, struct kt_hit *h)
 		case KT_EV_MSR: return trace_msr(p, h);
 		case KT_EV_UEXIT: return trace_uexit(p, h);
 		case KT_EV_EXIT: return trace_exit(p, h);
+		case KT_EV_INJ_VIRQ:	/* "IRQ 0xec", "Soft/INTn 0x4" (Linux 6.0+) */
+			h->k1 = !strncmp(p, "Soft/INTn ", 10);
+			return true;
 		default: return true;
 		}
 	}

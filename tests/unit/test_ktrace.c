@@ -43,6 +43,7 @@ static const char trace_text[] =
 "          vtimer-812     [001] .....    93.100008: kvm_userspace_exit: reason KVM_EXIT_X86_WRMSR (30)\n"
 "          vtimer-812     [001] .....    93.100009: kvm_pio: pio_write at 0x3f8 size 1 count 1 val 0x41 \n"
 "          vtimer-812     [001] d..1.    93.100010: kvm_inj_virq: IRQ 0xec\n"
+"          vtimer-812     [001] d..1.    93.100010: kvm_inj_virq: Soft/INTn 0x4\n"
 "          vtimer-812     [001] d..1.    93.100011: kvm_exit: vcpu 0 reason hlt rip 0x10234 info1 0x0000000000000000 info2 0x0000000000000000 intr_info 0x00000000 error_code 0x00000000\n"
 "          vtimer-813     [000] d..1.    93.100012: kvm_exit: vcpu 1 reason HLT rip 0x10234 info1 0x0000000000000000\n"
 "          vtimer-813     [000] d..1.    93.100013: kvm_exit: vcpu 1 reason msr rip 0x10234 info1 0x0000000000000001\n"
@@ -55,7 +56,7 @@ static void test_parse_trace(void **state)
 {
 	struct ktrace_counts c = { 0 };
 
-	assert_int_equal(ktrace_parse_trace(trace_text, &c), 14);
+	assert_int_equal(ktrace_parse_trace(trace_text, &c), 15);
 	assert_int_equal(c.msr_write[KT_MSR_DEADLINE], 1);
 	assert_int_equal(c.msr_write[KT_MSR_EOI], 1);
 	assert_int_equal(c.msr_write[KT_MSR_ICR], 1);
@@ -67,10 +68,11 @@ static void test_parse_trace(void **state)
 	assert_int_equal(ktrace_uexits(&c), 2);
 	assert_int_equal(c.pio, 1);
 	assert_int_equal(c.inj_virq, 1);
+	assert_int_equal(c.inj_soft, 1);
 	assert_int_equal(c.exit, 3);
 	assert_int_equal(c.exit_hlt, 2);
 	assert_int_equal(c.pv_eoi, 1);
-	assert_int_equal(c.lost, 3);	/* 14 written, 11 in the buffer */
+	assert_int_equal(c.lost, 3);	/* the header: 14 written, 11 in the buffer */
 }
 
 /* A hist table as the kernel prints it; errno -4 shows as its u64 bits. */
@@ -126,6 +128,12 @@ static void test_parse_hist(void **state)
 	assert_int_equal(ktrace_parse_hist(KT_EV_PIO, "{ rw:          1 } hitcount:          9\n",
 					   &c), 9);
 	assert_int_equal(c.pio, 9);
+	assert_int_equal(ktrace_parse_hist(KT_EV_INJ_VIRQ,
+					   "{ vector:        236, soft:          0 } hitcount:         70\n"
+					   "{ vector:          4, soft:          1 } hitcount:         12\n",
+					   &c), 82);
+	assert_int_equal(c.inj_virq, 70);
+	assert_int_equal(c.inj_soft, 12);
 	assert_int_equal(c.lost, 2);
 }
 
