@@ -321,7 +321,9 @@ int host_floor_run(struct host_floor *hf)
 	host_floor_parse_init(&p, v, hf->loops);
 	run_into(hf, r, &p);
 	if (!r->error[0]) {
-		stats_compute(v, p.n, &r->lat);
+		stats_compute(v, p.n, &r->lat);	/* sorts v */
+		for (int q = 0; q <= 100 && p.n; q++)
+			r->quantile_ns[q] = v[(p.n - 1) * (size_t)q / 100];
 		r->lost = p.lost + (hf->loops - p.n - p.lost);
 	}
 	free(v);

@@ -21,6 +21,8 @@
 
 struct host_floor_run {
 	struct lat_stats lat;		/* ns, over every sample cyclictest printed */
+	int64_t quantile_ns[101];	/* the sample at (n - 1) * q / 100 of the sorted
+					 * samples, q = 0..100: the plots' curve */
 	uint64_t lost;			/* loops without a sample line */
 	double wall_s;
 	char error[200];		/* "" when the run gave samples */

@@ -8,10 +8,9 @@
  * Each uses the cell's first run (the distributions of one run, not merged).
  * When the host floor ran (hostfloor.h), latency-cyclic adds its first run
  * as a black series "host (cyclictest)" (host-floor.dat), as the latency
- * table has its row under the cyclic rows: points at the min, p50, p99 and
- * max (0, 50, 99 and 100%), the figures a host floor run keeps, joined by a
- * dashed line (PNG through pngcairo where gnuplot has it: libgd's png draws
- * dashes solid).
+ * table has its row under the cyclic rows: its whole distribution, the same
+ * 101 quantiles as the guests', as a dashed line (PNG through pngcairo where
+ * gnuplot has it: libgd's png draws dashes solid).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -67,19 +66,21 @@ static int latency_dat(const struct bench *b, const char *dir, const char *wl)
 	return fclose(f) ? -1 : cols;
 }
 
-/* The host floor's first run, if it has samples, as host-floor.dat: percent, us. */
+/* The host floor's first run, if it has samples, as host-floor.dat: the
+ * same 101 quantiles as latency_dat's, in us. */
 static int floor_dat(const struct bench *b, const char *dir)
 {
-	const struct lat_stats *l;
+	const struct host_floor_run *r;
 	FILE *f;
 
 	if (!b->floor || !b->floor->n || b->floor->runs[0].error[0] || !b->floor->runs[0].lat.n)
 		return 0;
-	l = &b->floor->runs[0].lat;
+	r = &b->floor->runs[0];
 	if (!(f = open_in(dir, "host-floor.dat", "w")))
 		return -1;
-	fprintf(f, "quantile \"host (cyclictest)\"\n0 %.3f\n50 %.3f\n99 %.3f\n100 %.3f\n",
-		l->min / 1e3, l->p50 / 1e3, l->p99 / 1e3, l->max / 1e3);
+	fprintf(f, "quantile \"host (cyclictest)\"\n");
+	for (int q = 0; q <= 100; q++)
+		fprintf(f, "%d %.3f\n", q, r->quantile_ns[q] / 1e3);
 	return fclose(f) ? -1 : 1;
 }
 
@@ -144,7 +145,7 @@ int bench_plots(const struct bench *b, const char *dir)
 		floor[0] = 0;
 		if (host)
 			snprintf(floor, sizeof(floor),
-				 ", '%s/host-floor.dat' using 2:1 title columnheader(2) with linespoints dt 2 lw 2 pt 7 ps 0.6 lc rgb 'black'",
+				 ", '%s/host-floor.dat' using 2:1 title columnheader(2) with lines dt 2 lw 2 lc rgb 'black'",
 				 dir);
 		snprintf(base, sizeof(base), "latency-%s", lat_wls[w]);
 		snprintf(plot, sizeof(plot),

@@ -201,6 +201,15 @@ static void test_floor_row(void **state)
 }
 
 /* dir/name whole, NULL when there is no such file. */
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
 static char *read_out(const char *dir, const char *name)
 {
 	char path[256], *buf = NULL;
@@ -222,7 +231,7 @@ static char *read_out(const char *dir, const char *name)
 
 /*
  * The host floor in the cyclic latency plot: host-floor.dat holds its first
- * run's min, p50, p99 and max at 0, 50, 99 and 100% (us), and plots.gp
+ * run's 101 quantiles (0..100%, us) as the guests' curves, and plots.gp
  * draws it dashed after the modes, titled as the table's row. Without a
  * run with samples (the first failed, --host-floor=off, not asked) or
  * without a cyclic plot, there is no file and plots.gp does not name it.
@@ -248,16 +257,21 @@ static void test_plot_floor(void **state)
 					     .p99 = 35000, .max = 60000 };
 	hf.runs[1].lat = (struct lat_stats){ .n = 100, .min = 12000, .avg = 24000, .p50 = 22000,
 					     .p99 = 45000, .max = 80000 };
+	for (int q = 0; q <= 100; q++)
+		hf.runs[0].quantile_ns[q] = 10000 + 500 * q;
 	assert_non_null(mkdtemp(dir));
 	assert_in_range(bench_plots(&b, dir), 0, 1);
 	dat = read_out(dir, "host-floor.dat");
 	assert_non_null(dat);
-	assert_string_equal(dat, "quantile \"host (cyclictest)\"\n0 10.000\n50 18.000\n99 35.000\n100 60.000\n");
+	assert_memory_equal(dat, "quantile \"host (cyclictest)\"\n0 10.000\n1 10.500\n2 11.000\n", 56);
+	assert_non_null(strstr(dat, "\n50 35.000\n"));
+	assert_non_null(strstr(dat, "\n99 59.500\n100 60.000\n"));
+	assert_int_equal(count_lines(dat), 102);
 	free(dat);
 	gp = read_out(dir, "plots.gp");
 	assert_non_null(gp);
 	snprintf(want, sizeof(want),
-		 "latency-cyclic.dat' using i:1 title columnheader(i) lw 2, '%s/host-floor.dat' using 2:1 title columnheader(2) with linespoints dt 2 ",
+		 "latency-cyclic.dat' using i:1 title columnheader(i) lw 2, '%s/host-floor.dat' using 2:1 title columnheader(2) with lines dt 2 ",
 		 dir);
 	assert_non_null(strstr(gp, want));
 	free(gp);

@@ -257,6 +257,12 @@ static void test_real_cyclictest(void **state)
 		assert_true(r->lat.min <= r->lat.p50 && r->lat.p50 <= r->lat.p99);
 		assert_true(r->lat.p99 <= r->lat.max);
 		assert_true(r->lat.min <= r->lat.avg && r->lat.avg <= r->lat.max);
+		/* the plot's curve: rising, from the min to the max, through the p50 */
+		assert_int_equal(r->quantile_ns[0], r->lat.min);
+		assert_int_equal(r->quantile_ns[100], r->lat.max);
+		for (int q = 1; q <= 100; q++)
+			assert_true(r->quantile_ns[q - 1] <= r->quantile_ns[q]);
+		assert_true(r->quantile_ns[49] <= r->lat.p50 && r->lat.p50 <= r->quantile_ns[51]);
 	}
 	assert_null(host_floor_missing(&hf));
 	assert_true(host_floor_median(&hf, &med));
