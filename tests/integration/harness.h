@@ -10,7 +10,7 @@ struct vt_result {
 	int status;		/* exit status, or 128 + signal */
 	json_t *json;		/* root of --json output, NULL if none */
 	json_t *run;		/* runs[0] */
-	char err[4096];		/* stderr */
+	char err[16384];	/* stderr (a 4-vCPU post-mortem fits) */
 	int err_lines;
 	int killed;		/* outlived its timeout: the harness killed it */
 };
