@@ -40,24 +40,29 @@ void kmain(uint64_t id, const struct vtimer_boot *b)
 	}
 	while (!__atomic_load_n(&boot_ready, __ATOMIC_ACQUIRE))
 		cpu_relax();
+	/*
+	 * From here on only the copy: once every CPU is online the hostile
+	 * workload overwrites the record, and a CPU still reading it for the
+	 * CPU count would wait forever (seen nested: --attack=records, 73).
+	 */
 	boot = &boot_copy;
-	tick_cycles = b->tick_ns * b->tsc_khz / 1000000;
-	c->res = (struct vtimer_result *)b->results_gpa + id;
-	c->samples = (int64_t *)b->samples_gpa + id * b->samples_per_cpu;
+	tick_cycles = boot->tick_ns * boot->tsc_khz / 1000000;
+	c->res = (struct vtimer_result *)boot->results_gpa + id;
+	c->samples = (int64_t *)boot->samples_gpa + id * boot->samples_per_cpu;
 	c->res->version = VTIMER_ABI_VERSION;
 	c->res->cpu = id;
 	c->res->apic_id = c->apic_id;
-	c->lapic_mode = b->lapic_mode;
+	c->lapic_mode = boot->lapic_mode;
 	pv_discover();
 	pv_enable();
 	pv_eoi_enable();
 	clockevent_init();
 	clockevent_calibrate();
 	if (id == 0)
-		printk("vtimer guest: %u CPUs, TSC %lu kHz, LAPIC timer %s\n", b->nr_cpus,
-		       b->tsc_khz, c->pv ? "with PV page" : "plain");
+		printk("vtimer guest: %u CPUs, TSC %lu kHz, LAPIC timer %s\n", boot->nr_cpus,
+		       boot->tsc_khz, c->pv ? "with PV page" : "plain");
 	__atomic_add_fetch(&online, 1, __ATOMIC_SEQ_CST);
-	while (online < b->nr_cpus)
+	while (online < boot->nr_cpus)
 		cpu_relax();
 	c->res->state = VTIMER_RES_RUNNING;
 	c->res->tsc_start = rdtsc();
