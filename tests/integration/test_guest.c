@@ -114,6 +114,7 @@ static void latency(const char *wait)
 	assert_int_equal(vt_run(&r, args), 0);
 	check_delivery(r.run, 2, COUNT, late_bound_ns(2));
 	check_kvm_exits(r.run);
+	assert_string_equal(json_string_value(json_object_get(r.run, "wait")), wait + 7);
 	vt_free(&r);
 }
 
