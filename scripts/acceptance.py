@@ -53,6 +53,10 @@ def med(cells, timer, wl, f):
     return statistics.median(f(r) for r in rs) if rs else None
 
 
+def fmt(v):
+    return "no run" if v is None else f"{v:.4g}"
+
+
 def per(a, b):
     return a / b if b else float("inf")
 
@@ -79,12 +83,11 @@ def bench(d):
         v = med(cells, t, "rr", dl_tx)
         ok = k is not None and v is not None and k > 0 and v <= limit * k
         say(ok, f"rr: {t} TSC-deadline writes per transaction <= {limit:.0%} of kvm's",
-            f"{t} {v if v is None else round(v, 4)}, kvm {k if k is None else round(k, 4)}"
-            + (f" ({v / k:.2%})" if ok or (k and v is not None) else ""))
+            f"{t} {fmt(v)}, kvm {fmt(k)}" + (f" ({v / k:.2%})" if v is not None and k else ""))
     ko, ho = med(cells, "kvm", "rr", ops_tx), med(cells, "hybrid", "rr", ops_tx)
     say(ko is not None and ho is not None and ho < ko,
         "rr: hybrid exit-causing operations per transaction below kvm's",
-        f"hybrid {ho if ho is None else round(ho, 3)}, kvm {ko if ko is None else round(ko, 3)}")
+        f"hybrid {fmt(ho)}, kvm {fmt(ko)}")
 
 
 def exits(path):
@@ -99,7 +102,7 @@ def exits(path):
     k, h = med(cells, "kvm", "cyclic", ops_ev), med(cells, "hybrid", "cyclic", ops_ev)
     ok = k is not None and h is not None and h <= 0.5 * k
     say(ok, f"{vcpus} vCPU(s), cyclic: hybrid exit-causing ops per event <= 0.5x kvm's",
-        f"hybrid {h if h is None else round(h, 3)}, kvm {k if k is None else round(k, 3)}"
+        f"hybrid {fmt(h)}, kvm {fmt(k)}"
         + (f" ({h / k:.2f}x)" if h is not None and k else ""))
     engaged = any(g(r, "pv_eoi") > 0 for r in runs)
     if engaged:
