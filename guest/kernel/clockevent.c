@@ -146,11 +146,8 @@ void clockevent_program(uint64_t deadline, uint64_t slack)
 	 * the deadline is replaced meanwhile. A count one too high costs one
 	 * re-program (kernel/timer.c), never a lost timer.
 	 */
-	if (old && old <= rdtsc_ordered() + c->due_margin) {
+	if (old && old <= rdtsc_ordered() + c->due_margin)
 		c->stale++;
-		c->res->live.stale_owed = c->stale;
-	}
-	c->res->live.programmed = c->programmed;
 }
 
 /* LVTT mode switch at run time: stop the old mode, start the new, re-program. */

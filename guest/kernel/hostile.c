@@ -232,7 +232,6 @@ long hostile(long on)
 		r->unexpected = b->unexpected;
 		r->stale = b->stale;
 		c->stale = 0;
-		c->res->live.stale_owed = 0;
 		return 0;
 	}
 	before[c->id] = c->res->c;

@@ -110,12 +110,28 @@ static inline void kwrmsr(uint32_t msr, uint64_t v)
 	wrmsr(msr, v);
 }
 
+/*
+ * The timer state the host's post-mortem of a hung run reads (abi.h,
+ * vtimer_live), noted as the CPU goes idle: off the wake-up path, and a
+ * CPU found halted has not changed it since (an interrupt in between
+ * re-enters the idle loop, which notes it again).
+ */
+static inline void live_note(struct cpu *c)
+{
+	struct vtimer_live *l = &c->res->live;
+
+	l->programmed = c->programmed;
+	l->head = c->queue ? c->queue->deadline : 0;
+	l->stale_owed = c->stale;
+}
+
 static inline void khalt(void)
 {
 	struct cpu *c = this_cpu();
 
 	if (c->measuring)
 		c->res->c.op_hlt++;
+	live_note(c);
 	safe_halt();
 }
 

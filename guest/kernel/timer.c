@@ -8,12 +8,6 @@
  */
 #include "kernel.h"
 
-/* The queue's head, as the host's post-mortem reads it (abi.h, vtimer_live). */
-static void live_head(struct cpu *c)
-{
-	c->res->live.head = c->queue ? c->queue->deadline : 0;
-}
-
 static void expire_queue(struct cpu *c, uint64_t now)
 {
 	struct ktimer *t;
@@ -23,7 +17,6 @@ static void expire_queue(struct cpu *c, uint64_t now)
 		t->queued = false;
 		t->fn(t, now);
 	}
-	live_head(c);
 }
 
 /*
@@ -119,7 +112,6 @@ void timer_add(struct ktimer *t, uint64_t deadline)
 	t->next = *p;
 	*p = t;
 	t->queued = true;
-	live_head(c);
 	reprogram(c);
 }
 
@@ -130,7 +122,6 @@ void timer_del(struct ktimer *t)
 	if (!t->queued)
 		return;
 	unlink(c, t);
-	live_head(c);
 	reprogram(c);
 }
 
@@ -173,7 +164,6 @@ void timer_interrupt(void)
 		 * than trust the count: one extra write, never a lost timer.
 		 */
 		c->stale--;
-		c->res->live.stale_owed = c->stale;
 		c->res->c.stale++;
 		c->force_program = true;
 	} else if (!c->programmed) {
@@ -183,7 +173,6 @@ void timer_interrupt(void)
 		c->res->c.early++;
 		c->programmed = 0;
 	}
-	c->res->live.programmed = c->programmed;
 	timer_expire(now);
 }
 

@@ -173,11 +173,11 @@ enum vtimer_result_state {
 };
 
 /*
- * The guest's timer as it stands, kept current by the guest as it goes (a
- * store each, no exit), so that the host's post-mortem of a hung run can say
- * what the guest was waiting for: a queued timer with nothing programmed is
- * the guest's bug; one programmed, overdue and not in the LAPIC's IRR was
- * lost on the way.
+ * The guest's timer as it went idle last (noted before each idle hlt, no
+ * exit), and the TSC of its last timer interrupt, so that the host's
+ * post-mortem of a hung run can say what a halted vCPU waits for: a queued
+ * timer with nothing programmed is the guest's bug; one programmed, overdue
+ * and not in the LAPIC's IRR was lost on the way.
  */
 struct vtimer_live {
 	uint64_t programmed;		/* deadline in the clockevent (TSC), 0 = none */

@@ -121,9 +121,10 @@ void guest_live_describe(struct vcpu *v, uint64_t guest_tsc, FILE *f, void *arg)
 	}
 	fprintf(f, "%s, %" PRIu64 " interrupts, %" PRIu64 " events",
 		res.state < 4 ? states[res.state] : "state ?", res.c.interrupts, res.c.events);
+	live_tsc(f, "last timer interrupt", res.live.last_irq, guest_tsc, khz);
+	fprintf(f, "; as it last went idle");
 	live_tsc(f, "programmed", res.live.programmed, guest_tsc, khz);
 	live_tsc(f, "queue head", res.live.head, guest_tsc, khz);
-	live_tsc(f, "last timer interrupt", res.live.last_irq, guest_tsc, khz);
 	fprintf(f, ", stale owed %" PRIu64 "\n", res.live.stale_owed);
 }
 
