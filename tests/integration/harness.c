@@ -276,6 +276,22 @@ void check_delivery(json_t *run, int vcpus, int count, int64_t late_ns)
 		json_t *v = json_array_get(per, i);
 		int64_t irqs = jint(v, "guest.interrupts");
 
+		/* The asserts below name only their line: say which run and vCPU. */
+		if (jint(v, "guest.events") != count || jint(v, "guest.lost") ||
+		    jint(v, "guest.early") || jint(v, "guest.unexpected") ||
+		    jint(v, "guest.far_exits") || jint(v, "latency_ns.min") < 0 ||
+		    jint(v, "latency_ns.max") > late_ns)
+			print_message("  failing: --timer=%s --workload=%s vCPU %d: events %lld of %d, "
+				      "lost %lld, early %lld, unexpected %lld, far exits %lld, "
+				      "latency %lld..%lld ns (bound %lld)\n",
+				      json_string_value(json_object_get(run, "timer")),
+				      json_string_value(json_object_get(run, "workload")), i,
+				      (long long)jint(v, "guest.events"), count,
+				      (long long)jint(v, "guest.lost"), (long long)jint(v, "guest.early"),
+				      (long long)jint(v, "guest.unexpected"),
+				      (long long)jint(v, "guest.far_exits"),
+				      (long long)jint(v, "latency_ns.min"),
+				      (long long)jint(v, "latency_ns.max"), (long long)late_ns);
 		assert_int_equal(jint(v, "guest.events"), count);
 		assert_int_equal(jint(v, "guest.lost"), 0);
 		assert_int_equal(jint(v, "guest.early"), 0);
