@@ -101,7 +101,7 @@ static void live_tsc(FILE *f, const char *name, uint64_t d, uint64_t now, uint64
 	if (!d)
 		fprintf(f, "none");
 	else if (now && khz)
-		fprintf(f, "%" PRIu64 " (%+.1f us)", d, (double)(int64_t)(d - now) * 1000.0 / khz);
+		fprintf(f, "%" PRIu64 " (%+.1f us)", d, tsc_to_ns((int64_t)(d - now), khz) / 1e3);
 	else
 		fprintf(f, "%" PRIu64, d);
 }

@@ -82,11 +82,6 @@ static int kvm_tsc_offset_set(struct vcpu *v, int64_t off)
 	return __kvm_ioctl(v->fd, KVM_SET_DEVICE_ATTR, &a);
 }
 
-static int kvm_msr(struct vcpu *v, unsigned long req, uint32_t idx, uint64_t *val)
-{
-	return kvm_vcpu_msr(v->fd, req, idx, val);
-}
-
 /*
  * A guest WRMSR of IA32_TSC or IA32_TSC_ADJUST with the meaning KVM gives it
  * (kvm_set_msr_common, not host-initiated; SDM "Time-Stamp Counter
@@ -110,18 +105,18 @@ static int kvm_tsc_guest_write(struct vcpu *v, uint32_t msr, uint64_t val)
 	r = kvm_tsc_offset(v, &off);
 	if (r < 0)
 		return r;
-	r = kvm_msr(v, KVM_GET_MSRS, MSR_IA32_TSC_ADJUST, &tsc_adjust);
+	r = kvm_vcpu_msr(v->fd, KVM_GET_MSRS, MSR_IA32_TSC_ADJUST, &tsc_adjust);
 	if (r < 0)
 		return r;
 	if (msr == MSR_IA32_TSC) {
 		adj = (int64_t)(val - rdtsc()) - off;
 		a = tsc_adjust + (uint64_t)adj;
-		r = kvm_msr(v, KVM_SET_MSRS, MSR_IA32_TSC_ADJUST, &a);
+		r = kvm_vcpu_msr(v->fd, KVM_SET_MSRS, MSR_IA32_TSC_ADJUST, &a);
 	} else {
 		a = val;
-		r = kvm_msr(v, KVM_SET_MSRS, MSR_IA32_TSC_ADJUST, &a);
+		r = kvm_vcpu_msr(v->fd, KVM_SET_MSRS, MSR_IA32_TSC_ADJUST, &a);
 		if (r >= 0)
-			r = kvm_msr(v, KVM_GET_MSRS, MSR_IA32_TSC_ADJUST, &a);
+			r = kvm_vcpu_msr(v->fd, KVM_GET_MSRS, MSR_IA32_TSC_ADJUST, &a);
 		adj = (int64_t)(a - tsc_adjust);
 	}
 	if (r < 0)

@@ -524,6 +524,7 @@ void vt_describe(struct vcpu *vcpu, FILE *f)
 	if (vt->deadline)
 		fprintf(f, "%s at %" PRIu64 " (%+.1f us)%s", vt->look ? "look" : "armed",
 			vt->deadline, guest_cycles_us(&vt->tsc, (int64_t)(vt->deadline - now)),
+			/* heap_idx without the heap's lock: a diagnostic snapshot */
 			vt->heap_idx >= 0 ? ", in the housekeeping heap" : "");
 	else
 		fprintf(f, "off");
