@@ -43,7 +43,13 @@ static void fx_free(struct fx *f)
 
 static void test_arm_never(void **state)
 {
-	const int64_t offsets[] = { 0, -(int64_t)rdtsc(), -(1LL << 40), 1LL << 40 };
+	/*
+	 * Negative offsets that keep the guest's clock far from 2^64 whatever
+	 * the host's uptime: with a host TSC under 2^40 (a fresh boot),
+	 * -2^40 wraps the guest's clock to just short of 2^64, where ~0 is
+	 * rightly a near deadline.
+	 */
+	const int64_t offsets[] = { 0, -(int64_t)rdtsc(), -(int64_t)(rdtsc() / 2), 1LL << 40 };
 	const uint64_t never[] = { UINT64_MAX, (1ULL << 63) + 1, 1ULL << 63 };
 
 	for (size_t k = 0; k < sizeof(offsets) / sizeof(offsets[0]); k++) {
@@ -109,7 +115,7 @@ static void test_thread_sleeps_on_never(void **state)
 		fx_free(&f);
 	}
 
-	fx_init(&f, -(1LL << 40));
+	fx_init(&f, -(int64_t)(rdtsc() / 2));
 	vt_arm(&f.vt, UINT64_MAX);
 	run_thread_with(&f);
 	fx_free(&f);
