@@ -117,9 +117,24 @@ static int handle_system_event(struct vcpu *vcpu)
 static int handle_internal_error(struct vcpu *vcpu)
 {
 	struct kvm_run *run = vcpu->run;
+	struct kvm_regs regs;
+	char data[160] = "";
+	size_t len = 0;
+	unsigned int n = run->internal.ndata;
 
-	vm_fail(vcpu->vm, VT_FAIL_INTERNAL, "vCPU %d: KVM internal error, suberror %u", vcpu->id,
-		run->internal.suberror);
+	/* KVM's data words (for emulation failures: the instruction bytes among them) */
+	if (n > sizeof(run->internal.data) / sizeof(run->internal.data[0]))
+		n = sizeof(run->internal.data) / sizeof(run->internal.data[0]);
+	for (unsigned int i = 0; i < n && len < sizeof(data) - 20; i++)
+		len += (size_t)snprintf(data + len, sizeof(data) - len, " %#llx",
+					(unsigned long long)run->internal.data[i]);
+	if (__kvm_ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0)
+		regs.rip = 0;
+	vm_fail(vcpu->vm, VT_FAIL_INTERNAL,
+		"vCPU %d: KVM internal error, suberror %u%s at rip %#llx, data:%s", vcpu->id,
+		run->internal.suberror,
+		run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? " (emulation failed)" : "",
+		(unsigned long long)regs.rip, n ? data : " none");
 	return -1;
 }
 

@@ -112,7 +112,7 @@ struct vm {
 	bool line_long;
 	pthread_mutex_t lock;
 	pthread_mutex_t stop_lock;
-	volatile bool stop;
+	_Atomic bool stop;		/* read by the vCPU loops without stop_lock */
 	int exit_status;		/* process exit status once stopped */
 	char error[256];		/* first reason the run stopped abnormally */
 	uint64_t deadline_ns;		/* CLOCK_MONOTONIC run timeout, 0 = none */

@@ -440,8 +440,21 @@ timer_isr:
 	movl	$0, APIC + 0xb0		/* EOI */
 	pop	%edx
 	pop	%ecx
+	/*
+	 * Returns as iret would, without iret: a PVM host emulates guest CPL0
+	 * with KVM's instruction emulator, which handles iret only in real
+	 * mode (a 32-bit iret there is "KVM internal error, suberror 1").
+	 * Same privilege, so the frame is EIP, CS, EFLAGS: turn it into
+	 * EFLAGS, EIP, CS, then popfl; lret. An interrupt taken between the
+	 * two nests on the frame and returns to the lret.
+	 */
+	mov	8(%esp), %eax		/* stack: eax, eip, cs, eflags */
+	xchg	%eax, 4(%esp)		/* eflags in eip's slot; eax = eip */
+	xchg	%eax, 8(%esp)		/* eip in cs's slot; eax = cs */
+	mov	%eax, 12(%esp)		/* cs in eflags' slot */
 	pop	%eax
-	iret
+	popfl
+	lret
 
 /* %eax: fw_cfg key -> %eax: the item's first four bytes, little endian. */
 fwcfg_u32:
