@@ -159,7 +159,10 @@ int ucall_io(struct vcpu *vcpu, uint16_t port, bool out, int size, uint8_t *data
 		return -1;
 	}
 	switch (u.cmd) {
-	case VTIMER_UCALL_DONE:
+	case VTIMER_UCALL_DONE: {
+		bool all;
+		int status;
+
 		pthread_mutex_lock(&vm->lock);
 		if (!vcpu->done) {
 			vcpu->done = true;
@@ -167,10 +170,13 @@ int ucall_io(struct vcpu *vcpu, uint16_t port, bool out, int size, uint8_t *data
 			if (u.arg[0] > (uint64_t)rs->guest_status)
 				rs->guest_status = u.arg[0] > 63 ? 63 : (int)u.arg[0];
 		}
+		all = rs->done == vm->nr_vcpus;
+		status = rs->guest_status;
 		pthread_mutex_unlock(&vm->lock);
-		if (rs->done == vm->nr_vcpus)
-			vm_stop(vm, rs->guest_status, NULL);
+		if (all)
+			vm_stop(vm, status, NULL);
 		return 0;
+	}
 	case VTIMER_UCALL_SYNC:
 		return 0;
 	case VTIMER_UCALL_ABORT:

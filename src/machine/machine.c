@@ -447,11 +447,14 @@ int vm_run(struct vm *vm)
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	for (int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
+		bool ok;
 
+		/* ok, not v->running: a thread that has already ended clears that */
 		pthread_mutex_lock(&vm->stop_lock);
-		v->running = !pthread_create(&v->thread, NULL, vcpu_thread, v);
+		ok = !pthread_create(&v->thread, NULL, vcpu_thread, v);
+		v->running = ok;
 		pthread_mutex_unlock(&vm->stop_lock);
-		if (!v->running) {
+		if (!ok) {
 			vm_fail(vm, VT_FAIL_SETUP, "cannot start vCPU thread %d", i);
 			break;
 		}
