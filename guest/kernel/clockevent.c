@@ -108,7 +108,10 @@ void clockevent_program(uint64_t deadline, uint64_t slack)
 		c->res->c.deadlines++;
 	switch (c->lapic_mode) {
 	case VTIMER_LAPIC_DEADLINE:
-		if (c->pv && !pv_program(c, deadline, slack))
+		/* pv_program may move the deadline a cycle later: the MSR gets
+		 * the value the page holds, or the host would take the two for
+		 * different deadlines and interrupt twice */
+		if (c->pv && !pv_program(c, &deadline, slack))
 			break;
 		/* Once the host published a horizon, its next scan is never more
 		 * than a period away: an exit for a deadline beyond period +
