@@ -74,19 +74,17 @@ uint64_t mono_to_host_tsc(const struct tsc_conv *c, uint64_t mono)
 
 uint64_t host_tsc_to_mono_now(const struct tsc_conv *c, uint64_t host)
 {
-	struct tsc_conv n = *c;
+	/* host_khz only: the housekeeping thread calls this without the vCPU's
+	 * lock, and the offset may change under it (a guest TSC write) */
+	struct tsc_conv n = { .host_khz = c->host_khz, .tsc0 = rdtsc(), .mono0 = now_ns() };
 
-	n.tsc0 = rdtsc();
-	n.mono0 = now_ns();
 	return host_tsc_to_mono(&n, host);
 }
 
 uint64_t mono_to_host_tsc_now(const struct tsc_conv *c, uint64_t mono)
 {
-	struct tsc_conv n = *c;
+	struct tsc_conv n = { .host_khz = c->host_khz, .tsc0 = rdtsc(), .mono0 = now_ns() };
 
-	n.tsc0 = rdtsc();
-	n.mono0 = now_ns();
 	return mono_to_host_tsc(&n, mono);
 }
 
