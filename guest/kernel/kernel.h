@@ -57,6 +57,7 @@ struct cpu {
 	struct vtimer_pv_page *pv;	/* enabled PV page, or NULL */
 	uint32_t pv_features;
 	uint64_t pv_prev;		/* last nonzero deadline stored in pending */
+	uint64_t pv_horizon;		/* the horizon pv_program's last exit decision read */
 	uint64_t due_margin;		/* TSC cycles: nearer deadlines are waited out */
 	bool measuring;			/* inside the measured window: count op_* */
 	bool pv_eoi_on;			/* KVM PV EOI enabled on pv_eoi_word */
