@@ -201,6 +201,9 @@ void report_table(const struct run_report *r, FILE *f)
 /* Exits, KVM's stats and the engine's counters: the same for every guest. */
 static void report_host(const struct run_report *r, FILE *f)
 {
+	if (r->total.guard_kicks)
+		fprintf(f, "wake guard: %llu kicks of a vCPU %.0f ms in KVM_RUN (machine.h: a host may lose a halted vCPU's wake-up)\n",
+			(unsigned long long)r->total.guard_kicks, VM_WAKE_GUARD_NS / 1e6);
 	fprintf(f, "userspace exits by reason:");
 	for (int i = 0; i < VM_EXIT_REASONS; i++)
 		if (r->total.exits[i] && strcmp(exit_reason_name(i), "other"))
@@ -314,6 +317,8 @@ static json_t *vcpu_json(const struct run_report *r, const struct vcpu_report *v
 			 "min", (json_int_t)v->lat.min, "avg", v->lat.avg,
 			 "p50", (json_int_t)v->lat.p50, "p99", (json_int_t)v->lat.p99,
 			 "max", (json_int_t)v->lat.max);
+	if (j)
+		json_object_set_new(j, "wake_guard_kicks", json_integer((json_int_t)v->guard_kicks));
 	if (j && r->cfg.kernel) {
 		/* A multiboot kernel keeps no vtimer counters: none are reported. */
 		json_object_del(j, "guest");

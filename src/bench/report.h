@@ -52,6 +52,7 @@ struct vcpu_report {
 	struct timer_stats host;	/* the VMM's timer engine for this vCPU */
 	uint64_t due_margin_ns;		/* the guest's due margin (total: the largest) */
 	double window_s;		/* the guest's measured window (tsc_start..tsc_end) */
+	uint64_t guard_kicks;		/* machine.h, VM_WAKE_GUARD_NS */
 };
 
 struct run_report {

@@ -195,6 +195,7 @@ static void collect_host(struct run_report *r, struct vm *vm, const struct timer
 
 	memcpy(v->exits, vm->vcpus[i].exits, sizeof(v->exits));
 	v->exits_total = vm->vcpus[i].exits_total;
+	v->guard_kicks = vm->vcpus[i].guard_kicks;
 	/* Always allocated: a vCPU whose stats fd failed reports zeros. */
 	v->kvm_stats = calloc(r->nr_stats + 1, sizeof(uint64_t));
 	if (v->kvm_stats && vm->vcpus[i].stats.fd >= 0 && vm->vcpus[i].stats.n == r->nr_stats)
@@ -260,6 +261,7 @@ static void add_total(struct run_report *r, const struct vcpu_report *v)
 		r->total.due_margin_ns = v->due_margin_ns;
 	add_u64s(r->total.exits, v->exits, sizeof(v->exits));
 	r->total.exits_total += v->exits_total;
+	r->total.guard_kicks += v->guard_kicks;
 	for (int k = 0; v->kvm_stats && r->total.kvm_stats && k < r->nr_stats; k++)
 		r->total.kvm_stats[k] += v->kvm_stats[k];
 }

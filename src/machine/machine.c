@@ -370,6 +370,23 @@ static int vcpu_setup(struct vcpu *vcpu)
 	return 0;
 }
 
+/* VM_WAKE_GUARD_NS (machine.h): kicks a vCPU that has stayed in KVM_RUN that long. */
+static void wake_guard(struct vm *vm, int started)
+{
+	uint64_t now = now_ns();
+
+	for (int i = 0; i < started; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		uint64_t since = v->in_run_ns;
+
+		if (since && now - since > VM_WAKE_GUARD_NS && !v->guard_kicked) {
+			v->guard_kicked = true;
+			v->guard_kicks++;
+			pthread_kill(v->thread, VM_SIG_KICK);
+		}
+	}
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -390,7 +407,12 @@ static void *vcpu_thread(void *arg)
 	if (vm->timer_ops && vm->timer_ops->started)
 		vm->timer_ops->started(vcpu);
 	while (!vm->stop) {
-		int r = __kvm_ioctl(vcpu->fd, KVM_RUN, NULL);
+		int r;
+
+		vcpu->in_run_ns = now_ns();
+		r = __kvm_ioctl(vcpu->fd, KVM_RUN, NULL);
+		vcpu->in_run_ns = 0;
+		vcpu->guard_kicked = false;
 
 		if (vm->timer_ops && vm->timer_ops->exited && r >= 0)
 			vm->timer_ops->exited(vcpu);
@@ -460,8 +482,10 @@ int vm_run(struct vm *vm)
 		}
 		started++;
 	}
-	while (!vm_watchdog(vm, now_ns()))
+	while (!vm_watchdog(vm, now_ns())) {
 		usleep(2000);
+		wake_guard(vm, started);
+	}
 	/* Keep kicking until every thread has left KVM_RUN. */
 	for (int i = 0; i < started; i++) {
 		while (pthread_tryjoin_np(vm->vcpus[i].thread, NULL) == EBUSY) {

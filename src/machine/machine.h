@@ -79,7 +79,23 @@ struct vcpu {
 	uint64_t exits[VM_EXIT_REASONS + 1];	/* userspace exits by KVM_EXIT_* */
 	uint64_t exits_total;
 	struct kvm_stats stats;
+	/* wake guard (machine.c): set by the run loop, read by vm_run */
+	_Atomic uint64_t in_run_ns;	/* CLOCK_MONOTONIC at KVM_RUN entry, 0 outside */
+	_Atomic bool guard_kicked;	/* the last kick was the guard's */
+	uint64_t guard_kicks;		/* kicks after VM_WAKE_GUARD_NS in KVM_RUN */
 };
+
+/*
+ * A vCPU that stays in KVM_RUN this long without returning is kicked out
+ * once, and re-enters. A PVM host can lose a halted vCPU's wake-up: the
+ * vCPU stayed halted with IF=1 and the timer vector in its IRR for good
+ * (post-mortem of `--timer=lazy` under TSan, about 1 run in 4); a kick and
+ * re-entry delivers it (0 hangs in 35 runs). User space cannot tell such a
+ * kick from one that finds a guest simply idle: a vCPU waiting for a far
+ * timer costs one kick and one KVM_RUN re-entry per period, nothing else,
+ * and a lost wake-up costs at most this much lateness.
+ */
+#define VM_WAKE_GUARD_NS	100000000ULL
 
 struct vm {
 	int kvm_fd, fd;

@@ -70,8 +70,13 @@ static void describe_vcpu(struct vcpu *v, FILE *f,
 	if (__kvm_ioctl(v->fd, KVM_GET_REGS, &regs) >= 0)
 		fprintf(f, ", rip 0x%llx, IF %d", (unsigned long long)regs.rip,
 			!!(regs.rflags & (1u << 9)));
-	if (__kvm_ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) >= 0 && ev.interrupt.injected)
-		fprintf(f, ", injecting vector %u", ev.interrupt.nr);
+	if (__kvm_ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) >= 0) {
+		if (ev.interrupt.injected)
+			fprintf(f, ", injecting vector %u", ev.interrupt.nr);
+		/* sti/mov-ss shadow: a halted vCPU kept in it takes no interrupt */
+		if (ev.interrupt.shadow)
+			fprintf(f, ", interrupt shadow 0x%x", ev.interrupt.shadow);
+	}
 	if (__kvm_ioctl(v->fd, KVM_GET_LAPIC, &la) >= 0) {
 		fprintf(f, "; lapic: LVTT 0x%08x, TMICT %u, TMCCT %u, TPR %u,",
 			apic_reg(&la, 0x320), apic_reg(&la, 0x380), apic_reg(&la, 0x390),
