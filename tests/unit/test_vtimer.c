@@ -235,7 +235,13 @@ static void test_storm_share(void **state)
 	t1 = rdtsc();
 	assert_true(charged <= (t1 - t0) / 10 + 2 * e.share_burst);
 	assert_true(t1 - t0 >= (charged - 2 * e.share_burst) * 10);
-	assert_in_range(vt.st.throttled, 100, 400);
+	/*
+	 * Held at least once, at most once per arm. How many: the scheduler's
+	 * say (a process descheduled 10 ms finds a full burst again; 99 of 200
+	 * on a PVM host where ~150 is usual); the time and charge bounds above
+	 * are the claim.
+	 */
+	assert_in_range(vt.st.throttled, 1, 200);
 	fake_vm_free(vm);
 }
 
