@@ -64,8 +64,11 @@ static void cyclic(int vcpus)
  * are those deadlines plus one write of 0 when the CPU finishes, in every
  * run however late the host runs the guest. With the 4 ms nohz tick and a
  * 1 ms period each period programs two (the tick restarted on idle exit, the
- * task's deadline), plus at most one more per interrupt; writes of 0: one or
- * two at the end, plus one per sleep found due while the tick was armed.
+ * task's deadline), plus at most one more per expiry, by interrupt or run
+ * at program (a tick that expired while the vCPU was preempted re-arms
+ * itself: 656 of 600 + 50 interrupts with a CPU hog beside it); writes of 0:
+ * one or two at the end, plus one per sleep found due while the tick was
+ * armed.
  */
 static void test_cyclic_msr_writes(void **s)
 {
@@ -94,7 +97,7 @@ static void test_cyclic_msr_writes(void **s)
 		json_t *v = json_array_get(per, i);
 		int64_t d = jint(v, "guest.deadlines"), due = jint(v, "guest.due_at_program");
 
-		assert_in_range(d + due, 600, 600 + jint(v, "guest.interrupts"));
+		assert_in_range(d + due, 600, 600 + jint(v, "guest.interrupts") + due);
 		assert_in_range(jint(v, "guest.msr_writes") - d, 1, 2 + due);
 	}
 	vt_free(&r);
