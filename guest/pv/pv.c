@@ -107,7 +107,6 @@ bool pv_program(struct cpu *c, uint64_t *deadline, uint64_t slack)
 	*deadline = d;
 	*(volatile uint64_t *)&p->pending = d;
 	__asm__ volatile("mfence" ::: "memory");	/* pending visible before we look */
-	c->pv_horizon = 0;
 	if (!d || (f & VTIMER_F_DIRECT))
 		goto no_exit;
 	/* Deadlines due when programmed never get here (kernel/timer.c,
@@ -123,7 +122,9 @@ bool pv_program(struct cpu *c, uint64_t *deadline, uint64_t slack)
 	/* A deadline that may fire `slack` late only needs the scan by d + slack. */
 	if ((f & VTIMER_F_HORIZON) && horizon && d + slack >= horizon + p->margin)
 		goto no_exit;
-	c->pv_horizon = horizon;	/* for the far-exit check: the value decided on */
+	/* for the far-exit check: the value decided on (the passed-deadline
+	 * exit above needs none: it cannot be far) */
+	c->pv_horizon = horizon;
 	return true;
 no_exit:
 	if (d)
