@@ -90,7 +90,8 @@ struct vcpu {
  * once, and re-enters. A PVM host can lose a halted vCPU's wake-up: the
  * vCPU stayed halted with IF=1 and the timer vector in its IRR for good
  * (post-mortem of `--timer=lazy` under TSan, about 1 run in 4); a kick and
- * re-entry delivers it (0 hangs in 35 runs). User space cannot tell such a
+ * re-entry delivers it (0 hangs in 35 runs: 20 with a kick every 100 ms,
+ * 15 with this guard). User space cannot tell such a
  * kick from one that finds a guest simply idle: a vCPU waiting for a far
  * timer costs one kick and one KVM_RUN re-entry per period, nothing else,
  * and a lost wake-up costs at most this much lateness.
