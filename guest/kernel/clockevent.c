@@ -94,15 +94,24 @@ void clockevent_mask(bool masked)
 	struct cpu *c = this_cpu();
 
 	if (masked && c->lapic_mode == VTIMER_LAPIC_DEADLINE)
-		clockevent_program(0, 0);
+		clockevent_program(0, 0, false);
 	lvtt_write(masked);
 }
 
-void clockevent_program(uint64_t deadline, uint64_t slack)
+bool clockevent_program(uint64_t deadline, uint64_t slack, bool may_refuse)
 {
 	struct cpu *c = this_cpu();
 	uint64_t now, count, old = c->programmed;
 
+	/*
+	 * The due rule once more, at the last moment before the write or the
+	 * page store: with CPL0 code emulated (~1 us an instruction), the way
+	 * from run_due to here is tens of instructions, about the due margin
+	 * itself, and a deadline that fell due meanwhile would exit for nothing.
+	 */
+	if (may_refuse && deadline && c->lapic_mode != VTIMER_LAPIC_PERIODIC &&
+	    deadline <= rdtsc() + c->due_margin)
+		return false;
 	c->programmed = deadline;
 	if (deadline)
 		c->res->c.deadlines++;
@@ -154,6 +163,7 @@ void clockevent_program(uint64_t deadline, uint64_t slack)
 	 */
 	if (old && old <= rdtsc_ordered() + c->due_margin)
 		c->stale++;
+	return true;
 }
 
 /* LVTT mode switch at run time: stop the old mode, start the new, re-program. */
@@ -161,7 +171,7 @@ void clockevent_set_mode(uint32_t mode)
 {
 	struct cpu *c = this_cpu();
 
-	clockevent_program(0, 0);
+	clockevent_program(0, 0, false);
 	if (c->lapic_mode == VTIMER_LAPIC_PERIODIC) {
 		kwrmsr(MSR_X2APIC_TMICT, 0);
 		c->res->c.other_msr_writes++;

@@ -152,7 +152,9 @@ int wrmsr_safe(uint32_t msr, uint64_t val);	/* 1 if it raised #GP */
 /* kernel/clockevent.c: the LAPIC timer in the mode the host chose. */
 void clockevent_init(void);
 void clockevent_calibrate(void);	/* measures the due margin */
-void clockevent_program(uint64_t deadline, uint64_t slack);	/* 0 = stop */
+/* 0 = stop. With may_refuse, false if it refused a deadline due within the
+ * due margin (kernel/timer.c, run_due): the caller runs it instead. */
+bool clockevent_program(uint64_t deadline, uint64_t slack, bool may_refuse);
 void clockevent_mask(bool masked);
 
 void clockevent_set_mode(uint32_t mode);

@@ -75,7 +75,7 @@ void cpu_finish(int status)
 	struct cpu *c = this_cpu();
 
 	tick_stop();
-	clockevent_program(0, 0);
+	clockevent_program(0, 0, false);
 	c->res->tsc_end = rdtsc();
 	c->measuring = false;
 	c->res->state = status ? VTIMER_RES_FAILED : VTIMER_RES_DONE;

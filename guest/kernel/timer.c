@@ -68,8 +68,12 @@ static void reprogram(struct cpu *c)
 			runs++;
 			continue;
 		}
+		/* refused: it fell due on the way; run_due takes it next pass
+		 * (force_program stays, as a forced program must not be lost) */
+		if (!clockevent_program(head, c->queue ? c->queue->slack : 0,
+					runs < MAX_DUE_RUNS))
+			continue;
 		c->force_program = false;
-		clockevent_program(head, c->queue ? c->queue->slack : 0);
 		break;
 	}
 	c->in_expire = false;

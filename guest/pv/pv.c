@@ -113,8 +113,10 @@ bool pv_program(struct cpu *c, uint64_t *deadline, uint64_t slack)
 	 * run_due). One that fell due in the few instructions since still
 	 * exits: the host may have served this value before and would not look
 	 * at it again (pv-abi.md, guest rule). */
-	if (d <= rdtsc())
+	if (d <= rdtsc()) {
+		c->res->c.pv_exit_passed++;
 		return true;
+	}
 	armed = *(volatile uint64_t *)&p->armed;
 	horizon = *(volatile uint64_t *)&p->horizon;
 	if ((f & VTIMER_F_LAZY) && armed && d >= armed)
@@ -125,6 +127,8 @@ bool pv_program(struct cpu *c, uint64_t *deadline, uint64_t slack)
 	/* for the far-exit check: the value decided on (the passed-deadline
 	 * exit above needs none: it cannot be far) */
 	c->pv_horizon = horizon;
+	if (horizon)
+		c->res->c.pv_exit_near++;
 	return true;
 no_exit:
 	if (d)

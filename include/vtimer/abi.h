@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#define VTIMER_ABI_VERSION	6
+#define VTIMER_ABI_VERSION	7
 
 /* Fixed guest-physical layout of the vtimer guest (own image, not multiboot). */
 #define VTIMER_GPA_PML4		0x1000ULL
@@ -137,6 +137,11 @@ enum vtimer_user_msr {
 	/* far_exits: PV, TSC-deadline writes for deadlines more than \
 	 * pv_window_ns ahead (a protocol bug) */ \
 	X(far_exits, "far_exits") \
+	/* pv_exit_passed, pv_exit_near: PV, TSC-deadline writes for a deadline \
+	 * that fell due while it was being programmed, and for one before the \
+	 * horizon + margin (the rest: no horizon published, or LAZY only) */ \
+	X(pv_exit_passed, "pv_exit_passed") \
+	X(pv_exit_near, "pv_exit_near") \
 	X(hostile_writes, "hostile_writes") /* hostile workload: adversarial writes tried */ \
 	X(hostile_gp, "hostile_gp")	/* ... and the #GPs they took */ \
 	X(hostile_irqs, "hostile_irqs")	/* ... and the timer interrupts meanwhile */ \

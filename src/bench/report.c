@@ -239,8 +239,10 @@ static void report_host(const struct run_report *r, FILE *f)
 			h->fired ? h->expire_ns / 1e3 / h->fired : 0.0,
 			(unsigned long long)h->throttled);
 		if (!r->cfg.kernel)
-			fprintf(f, "\nguest pv writes (no exit)=%llu",
-				(unsigned long long)r->total.c.pv_writes);
+			fprintf(f, "\nguest pv writes (no exit)=%llu; deadline writes with the page on: fell due while programming=%llu, before horizon + margin=%llu",
+				(unsigned long long)r->total.c.pv_writes,
+				(unsigned long long)r->total.c.pv_exit_passed,
+				(unsigned long long)r->total.c.pv_exit_near);
 		if (h->tsc_writes)
 			fprintf(f, "\nguest writes of IA32_TSC/IA32_TSC_ADJUST (offset re-read)=%llu",
 				(unsigned long long)h->tsc_writes);
