@@ -233,6 +233,9 @@ static void report_host(const struct run_report *r, FILE *f)
 				r->hk_advance_ns / 1e3,
 				r->cfg.tuning.advance_ns < 0 ? "self-tuned" : "fixed",
 				r->hk_spin_ns / 1e6);
+		if (h->prewakes)
+			fprintf(f, "\npre-wake: %llu halted vCPUs kicked ahead of their injection, vCPU wake-up %.1f us (tuned)",
+				(unsigned long long)h->prewakes, r->hk_vwake_ns / 1e3);
 		fprintf(f, "\nstorm limits: floor %.0f us, share %s%.3g%% of a CPU per vCPU; expiry time %.2f ms (%.1f us per expiry), throttled %llu",
 			r->cfg.tuning.floor_ns / 1e3, r->cfg.tuning.share_ppm ? "" : "none, ",
 			r->cfg.tuning.share_ppm / 1e4, h->expire_ns / 1e6,
@@ -279,7 +282,7 @@ static json_t *counters_json(const struct vtimer_counters *c)
 
 static json_t *host_json(const struct timer_stats *h)
 {
-	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
 			 "msr_exits", (json_int_t)h->msr_exits,
 			 "pv_msr_writes", (json_int_t)h->pv_msr_writes,
 			 "pv_gp", (json_int_t)h->pv_gp,
@@ -290,6 +293,7 @@ static json_t *host_json(const struct timer_stats *h)
 			 "discovered", (json_int_t)h->discovered,
 			 "kicks", (json_int_t)h->kicks,
 			 "looks", (json_int_t)h->looks,
+			 "prewakes", (json_int_t)h->prewakes,
 			 "bad_lvtt", (json_int_t)h->bad_lvtt,
 			 "fired", (json_int_t)h->fired,
 			 "floored", (json_int_t)h->floored,
@@ -382,6 +386,7 @@ static json_t *run_json(const struct run_report *r)
 	json_object_set_new(run, "look_ns", json_integer(r->look_ns));
 	json_object_set_new(run, "timer_floor_ns", json_integer(r->cfg.tuning.floor_ns));
 	json_object_set_new(run, "timer_share_ppm", json_integer(r->cfg.tuning.share_ppm));
+	json_object_set_new(run, "timer_prewake", json_boolean(!r->cfg.tuning.prewake_off));
 	json_object_set_new(run, "housekeeping_cpu", json_integer(r->hk_cpu));
 	json_object_set_new(json_object_get(run, "host"), "housekeeping_cpu_ns",
 			    json_integer(r->hk_cpu_ns));
@@ -390,6 +395,10 @@ static json_t *run_json(const struct run_report *r)
 			    json_integer(r->hk_advance_ns));
 	json_object_set_new(json_object_get(run, "host"), "advance_spin_ns",
 			    json_integer(r->hk_spin_ns));
+	json_object_set_new(json_object_get(run, "host"), "prewake_vcpu_wake_ns",
+			    json_integer(r->hk_vwake_ns));
+	json_object_set_new(json_object_get(run, "host"), "prewake_in_force",
+			    json_boolean(r->prewake));
 	json_object_set_new(run, "timer_advance",
 			    r->cfg.tuning.advance_ns < 0 ? json_string("auto")
 							: json_integer(r->cfg.tuning.advance_ns));

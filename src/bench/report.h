@@ -71,6 +71,8 @@ struct run_report {
 	uint64_t hk_scans;
 	uint64_t hk_advance_ns;		/* housekeeping timer advance at the end */
 	uint64_t hk_spin_ns;		/* ... and the time spent waiting advances out */
+	uint64_t hk_vwake_ns;		/* pre-wake: a kicked vCPU's wake-up at the end */
+	bool prewake;			/* pre-wake in force (on, and KVM tells halted vCPUs) */
 	bool engine;			/* the VMM's timer engine ran (deliver != kernel) */
 	uint64_t look_ns;		/* look-ahead in force */
 	int hk_cpu;			/* housekeeping CPU, -1 = unpinned */

@@ -134,6 +134,8 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	r->hk_scans = hk_scans(eng.hk);
 	r->hk_advance_ns = hk_advance_ns(eng.hk);
 	r->hk_spin_ns = hk_spin_ns(eng.hk);
+	r->hk_vwake_ns = hk_vwake_ns(eng.hk);
+	r->prewake = eng.prewake;
 	r->status = vm.exit_status;
 	snprintf(r->error, sizeof(r->error), "%s", vm.error);
 	if (cfg->kernel) {

@@ -23,6 +23,9 @@ static const char run_help[] =
 "  --timer-advance=auto|US  housekeeping wakes US ahead of each deadline and waits\n"
 "                        out the rest, injecting at the deadline (auto: self-tuned\n"
 "                        from its wake-up lateness, at most 100; 0 = off)\n"
+"  --timer-prewake=on|off  housekeeping kicks a halted vCPU awake ahead of its\n"
+"                        injection, so that it need not be woken at the deadline\n"
+"                        (default on where KVM's `blocking` stat tells halted vCPUs)\n"
 "  --pin=auto|on|off     pin vCPUs to CPUs 0..n-2 and housekeeping to CPU n-1\n"
 "                        (auto: when there is housekeeping and a CPU to spare)\n"
 "  --workload=NAME       cyclic (default), latency, rr (request/response between\n"
@@ -60,7 +63,7 @@ static const char run_help[] =
 
 enum { O_TIMER = 256, O_PROGRAM, O_DISCOVER, O_DELIVER, O_WORKLOAD, O_VCPUS, O_COUNT,
        O_INTERVAL, O_LAPIC, O_WAIT, O_TICK, O_MEM, O_TIMEOUT, O_JSON, O_CONSOLE, O_GUEST,
-       O_KERNEL, O_APPEND, O_HKCPU, O_PIN, O_FLOOR, O_SHARE, O_ADVANCE, O_ATTACK, O_CPU, O_KTRACE, O_HELP };
+       O_KERNEL, O_APPEND, O_HKCPU, O_PIN, O_FLOOR, O_SHARE, O_ADVANCE, O_PREWAKE, O_ATTACK, O_CPU, O_KTRACE, O_HELP };
 
 static const struct option run_opts[] = {
 	{ "timer", 1, 0, O_TIMER }, { "program", 1, 0, O_PROGRAM },
@@ -71,7 +74,8 @@ static const struct option run_opts[] = {
 	{ "timeout", 1, 0, O_TIMEOUT }, { "json", 1, 0, O_JSON }, { "console", 1, 0, O_CONSOLE },
 	{ "guest", 1, 0, O_GUEST }, { "kernel", 1, 0, O_KERNEL }, { "append", 1, 0, O_APPEND },
 	{ "housekeeping-cpu", 1, 0, O_HKCPU }, { "pin", 1, 0, O_PIN },
-	{ "timer-floor", 1, 0, O_FLOOR }, { "timer-share", 1, 0, O_SHARE }, { "timer-advance", 1, 0, O_ADVANCE }, { "attack", 1, 0, O_ATTACK }, { "cpu", 1, 0, O_CPU },
+	{ "timer-floor", 1, 0, O_FLOOR }, { "timer-share", 1, 0, O_SHARE }, { "timer-advance", 1, 0, O_ADVANCE },
+	{ "timer-prewake", 1, 0, O_PREWAKE }, { "attack", 1, 0, O_ATTACK }, { "cpu", 1, 0, O_CPU },
 	{ "ktrace", 1, 0, O_KTRACE },
 	{ "verbose", 0, 0, 'v' }, { "help", 0, 0, O_HELP }, { 0 },
 };
@@ -220,6 +224,14 @@ static int parse_run(int argc, char **argv, struct run_config *c)
 			}
 			r = parse_u64(name, optarg, 0, 1000, &v);
 			c->tuning.advance_ns = (int64_t)v * 1000;
+			break;
+		case O_PREWAKE:
+			if (!strcmp(optarg, "on") || !strcmp(optarg, "off")) {
+				c->tuning.prewake_off = !strcmp(optarg, "off");
+			} else {
+				vt_err("bad --%s=%s: on or off", name, optarg);
+				r = -1;
+			}
 			break;
 		case O_ATTACK: r = parse_attacks(name, optarg, &c->attacks); break;
 		case O_KTRACE:

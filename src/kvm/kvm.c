@@ -167,6 +167,23 @@ int kvm_stats_read(struct kvm_stats *st, uint64_t *vals)
 	return 0;
 }
 
+int kvm_stats_find(const struct kvm_stats *st, const char *name)
+{
+	for (int i = 0; i < st->n; i++)
+		if (!strcmp(st->names[i], name))
+			return i;
+	return -1;
+}
+
+int kvm_stats_read_one(const struct kvm_stats *st, int idx, uint64_t *val)
+{
+	if (st->fd < 0 || idx < 0 || idx >= st->n)
+		return -EINVAL;
+	if (pread(st->fd, val, sizeof(*val), st->data_off + st->offsets[idx] * 8) != sizeof(*val))
+		return -EIO;
+	return 0;
+}
+
 void kvm_stats_close(struct kvm_stats *st)
 {
 	for (int i = 0; i < st->n; i++)

@@ -39,6 +39,10 @@ struct kvm_stats {
 int kvm_stats_open(int fd, struct kvm_stats *st);
 /* Reads every stat's first value into vals[n]; returns 0 or -errno. */
 int kvm_stats_read(struct kvm_stats *st, uint64_t *vals);
+/* Index of the stat called name, -1 if this kernel has none. */
+int kvm_stats_find(const struct kvm_stats *st, const char *name);
+/* One stat's first word, read alone (one pread); -errno. */
+int kvm_stats_read_one(const struct kvm_stats *st, int idx, uint64_t *val);
 void kvm_stats_close(struct kvm_stats *st);
 
 #endif

@@ -75,6 +75,14 @@ int vm_add_pio(struct vm *vm, uint16_t base, uint16_t len, pio_fn fn, void *opaq
 	return 0;
 }
 
+void vm_kick_vcpu(struct vm *vm, int id)
+{
+	pthread_mutex_lock(&vm->stop_lock);
+	if (vm->vcpus[id].running)
+		pthread_kill(vm->vcpus[id].thread, VM_SIG_KICK);
+	pthread_mutex_unlock(&vm->stop_lock);
+}
+
 /* Kicks only threads that have not ended: a joined thread's id is invalid. */
 static void vm_vstop(struct vm *vm, int status, const char *fmt, va_list ap)
 {

@@ -159,6 +159,8 @@ int vm_add_pio(struct vm *vm, uint16_t base, uint16_t len, pio_fn fn, void *opaq
  * vCPU could not be set up (the VM is then stopped with VT_EXIT_KVM).
  */
 int vm_run(struct vm *vm);
+/* Kicks vCPU id out of KVM_RUN (its timer hooks' `kicked` runs), if its thread runs. */
+void vm_kick_vcpu(struct vm *vm, int id);
 /*
  * SIGINT and SIGTERM stop the run in progress (status 130, VT_FAIL_SIGNAL)
  * so the partial report is still printed; a second one kills as usual.

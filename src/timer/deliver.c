@@ -10,12 +10,16 @@
  * A new delivery method is one entry here.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
 #include "timer.h"
 #include "../machine/machine.h"
 #include "../util.h"
+
+/* Pre-wake: how long past the deadline a kicked vCPU thread waits for the injection. */
+#define PREWAKE_GRACE_US	30
 
 /* deliver=vcpu: (re)sets the POSIX timer at vt->host_deadline, or stops it. */
 static void ptimer_update(struct vcpu_timer *vt)
@@ -95,10 +99,35 @@ void vt_kicked(struct vcpu *vcpu)
 	pthread_mutex_unlock(&vt->lock);
 }
 
+/*
+ * deliver=housekeeping with pre-wake (hk.c): the housekeeping thread kicked
+ * this halted vCPU ahead of an injection. Wait here, running, until the
+ * injection has been made (or a grace past the deadline), so that KVM_RUN
+ * finds the interrupt pending instead of a sleeping thread to wake.
+ */
+static void hk_kicked(struct vcpu *vcpu)
+{
+	struct vcpu_timer *vt = &vcpu->vm->timer->vt[vcpu->id];
+	uint64_t d = atomic_exchange_explicit(&vt->prewake, 0, memory_order_acquire);
+	uint64_t now = rdtsc(), seq, until;
+
+	if (!d)
+		return;		/* another kick (stop, wake guard) */
+	hk_vwake_sample(vcpu->vm->timer->hk,
+			now - atomic_load_explicit(&vt->kick_t, memory_order_relaxed));
+	seq = atomic_load_explicit(&vt->inj_seq, memory_order_acquire);
+	until = d + vt->tsc.host_khz * PREWAKE_GRACE_US / 1000;
+	while (now < until && atomic_load_explicit(&vt->inj_seq, memory_order_acquire) == seq) {
+		__builtin_ia32_pause();
+		now = rdtsc();
+	}
+}
+
 static const struct vm_timer_ops hk_vm_ops = {
 	.wrmsr = vt_wrmsr,
 	.rdmsr = vt_rdmsr,
 	.exited = vt_exited,
+	.kicked = hk_kicked,
 	.describe = vt_describe,
 };
 

@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 
 #include "timer.h"
+#include "../kvm/kvm.h"
 #include "../machine/machine.h"
 #include "../util.h"
 
@@ -201,6 +202,7 @@ int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_
 		vt->eng = e;
 		vt->vcpu = &vm->vcpus[i];
 		vt->heap_idx = -1;
+		vt->blocking_idx = kvm_stats_find(&vt->vcpu->stats, "blocking");
 		/* No TSC scaling is configured, so the ratio is 1 (guest_khz == host_khz). */
 		vt->tsc = (struct tsc_conv){
 			.guest_khz = e->host_khz, .host_khz = e->host_khz,
@@ -211,6 +213,10 @@ int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_
 			return -1;
 		}
 	}
+	e->prewake = m->deliver == DELIVER_HOUSEKEEPING && !t->prewake_off;
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		if (e->vt[i].blocking_idx < 0)
+			e->prewake = false;	/* no `blocking` stat: cannot tell halted vCPUs */
 	if (timer_mode_needs_hk(m)) {
 		e->hk = hk_create(e);
 		if (!e->hk)

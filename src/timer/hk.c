@@ -16,6 +16,20 @@
  * lands at the deadline and never before it. With --timer-advance=auto the
  * advance tunes itself from how late each wake-up was (hk_advance_tune).
  *
+ * Pre-wake (--timer-prewake): the advance hides the housekeeping thread's
+ * own wake-up, not the vCPU's. A halted vCPU's thread sleeps in KVM_RUN, and
+ * an injection must wake it: on a host where a wake-up costs ~60-100 us,
+ * that lands on every timer of an idle guest. KVM hides the same cost with
+ * lapic_timer_advance, which wakes the vCPU early and waits out the rest
+ * before entering the guest. Here, when the heap top's vCPU is halted (KVM's
+ * `blocking` stat), the thread pops it earlier by the vCPU's measured wake-up
+ * cost too, kicks the vCPU thread out of KVM_RUN, and injects at the
+ * deadline as always; the kicked thread waits in user space until that
+ * injection (or a grace past the deadline), then re-enters KVM_RUN with the
+ * interrupt pending. Nothing moves the injection: it stays in this thread,
+ * at the deadline, never before it; a late or lost kick costs the wake-up
+ * the kick would have hidden, nothing else.
+ *
  * No loop here holds the lock while it waits: every iteration either sleeps
  * on the condition variable (which releases it) or drops it. A deadline past
  * the horizon (tsc.h: "never") has no host timer: with nothing else armed
@@ -23,6 +37,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -30,6 +45,7 @@
 
 #include "timer.h"
 #include "../machine/machine.h"
+#include "../kvm/kvm.h"
 #include "../util.h"
 
 #define SPIN_WINDOW_NS	100000	/* poll continuously when a deadline is this near */
@@ -50,6 +66,7 @@ struct hk {
 	uint64_t advance_max;		/* ... at most; also the longest wait spun out */
 	bool advance_auto;		/* tuned from wake-ups */
 	uint64_t spin_cycles;		/* spent waiting out advances */
+	_Atomic uint64_t vwake;		/* pre-wake: a kicked vCPU thread's wake-up, cycles */
 	uint64_t cpu_ns, scans;
 };
 
@@ -115,14 +132,15 @@ static void heap_remove(struct hk *hk, int i)
 void hk_update(struct hk *hk, struct vcpu_timer *vt)
 {
 	struct vcpu_timer *top;
+	uint64_t lead;
 
 	pthread_mutex_lock(&hk->lock);
 	top = hk->n ? hk->heap[0] : NULL;
 	if (vt->heap_idx >= 0)
 		heap_remove(hk, vt->heap_idx);
 	/* the caller holds vt->lock */
-	vt->hk_key = vt->host_deadline > hk->advance ? vt->host_deadline - hk->advance
-						      : !!vt->host_deadline;
+	lead = hk->advance + (hk->e->prewake ? atomic_load_explicit(&hk->vwake, memory_order_relaxed) : 0);
+	vt->hk_key = vt->host_deadline > lead ? vt->host_deadline - lead : !!vt->host_deadline;
 	vt->hk_sample = vt->hk_key > rdtsc();	/* a wake-up will be late for it, or not */
 	if (vt->hk_key) {
 		vt->heap_idx = hk->n;
@@ -147,6 +165,26 @@ void hk_scan_all(struct hk *hk, uint64_t next_host_tsc)
 		pthread_mutex_unlock(&vt->lock);
 	}
 	hk->scans++;
+}
+
+/* Pre-wake: is vt's vCPU halted in KVM (its `blocking` stat)? */
+static bool vt_halted(struct vcpu_timer *vt)
+{
+	uint64_t b;
+
+	return vt->blocking_idx >= 0 && vt->vcpu &&
+	       !kvm_stats_read_one(&vt->vcpu->stats, vt->blocking_idx, &b) && b;
+}
+
+void hk_vwake_sample(struct hk *hk, uint64_t wake)
+{
+	uint64_t w = atomic_load_explicit(&hk->vwake, memory_order_relaxed);
+
+	if (wake > 2 * hk->advance_max)
+		return;		/* preempted: not what a wake-up costs */
+	w = w + wake / HK_ADVANCE_STEP - w / HK_ADVANCE_STEP;
+	atomic_store_explicit(&hk->vwake, w < hk->advance_max ? w : hk->advance_max,
+			      memory_order_relaxed);
 }
 
 /*
@@ -174,8 +212,18 @@ static bool expire_one(struct hk *hk)
 	 */
 	d = vt->host_deadline;
 	t = rdtsc();
-	if (d > t && d - t <= hk->advance_max) {
+	if (d > t && d - t <= hk->advance_max * (hk->e->prewake ? 2 : 1)) {
+		/* a look injects nothing: no vCPU to wake for it */
+		bool kick = hk->e->prewake && !vt->look && vt_halted(vt);
+
+		if (kick) {
+			atomic_store_explicit(&vt->kick_t, rdtsc(), memory_order_relaxed);
+			atomic_store_explicit(&vt->prewake, d, memory_order_release);
+			vt->st.prewakes++;
+		}
 		pthread_mutex_unlock(&vt->lock);
+		if (kick)
+			vm_kick_vcpu(hk->e->vm, vt->vcpu->id);
 		while (rdtsc() < d)
 			__builtin_ia32_pause();
 		spun = rdtsc() - t;
@@ -394,3 +442,7 @@ static uint64_t cycles_ns(struct hk *hk, uint64_t c)
 uint64_t hk_advance_ns(struct hk *hk) { return hk ? cycles_ns(hk, hk->advance) : 0; }
 uint64_t hk_spin_ns(struct hk *hk) { return hk ? cycles_ns(hk, hk->spin_cycles) : 0; }
 uint64_t hk_scans(struct hk *hk) { return hk ? hk->scans : 0; }
+uint64_t hk_vwake_ns(struct hk *hk)
+{
+	return hk ? cycles_ns(hk, atomic_load_explicit(&hk->vwake, memory_order_relaxed)) : 0;
+}

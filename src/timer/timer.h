@@ -47,6 +47,7 @@ struct timer_stats {
 	uint64_t discovered;		/* deadlines the scanner/spinner found in the page */
 	uint64_t kicks;			/* deliver=vcpu: signals that kicked the vCPU out */
 	uint64_t looks;			/* look-ahead reads of the page after an injection */
+	uint64_t prewakes;		/* halted vCPUs kicked awake ahead of an injection */
 	uint64_t bad_lvtt;		/* mirrored LVTT with an invalid vector */
 	uint64_t tsc_writes;		/* guest writes of IA32_TSC / IA32_TSC_ADJUST applied */
 	uint64_t tsc_moves;		/* offset changes KVM made by itself (vt_offset_refresh) */
@@ -72,6 +73,10 @@ struct vcpu_timer {
 					 * housekeeping thread reads it without vt->lock */
 	bool look;			/* the host timer is a look at the page, not a deadline */
 	uint64_t look_until;		/* guest TSC: stop looking after an injection */
+	/* pre-wake (hk.c): the host TSC deadline a kicked vCPU thread waits for,
+	 * 0 = none; when the kick was sent; injections so far */
+	_Atomic uint64_t prewake, kick_t, inj_seq;
+	int blocking_idx;		/* KVM's `blocking` vCPU stat, -1 = none */
 	timer_t ptimer;			/* deliver=vcpu: POSIX timer signalling the vCPU thread */
 	bool ptimer_ok;
 	int64_t budget;			/* storm share: host TSC cycles of expiry time left */
@@ -105,6 +110,7 @@ struct timer_engine {
 	uint64_t share_burst;		/* host TSC cycles: the bucket's size, and the most
 					 * one expiry is charged */
 	int64_t advance_ns;		/* housekeeping timer advance: -1 = self-tuned */
+	bool prewake;			/* kick halted vCPUs awake ahead of injections (hk.c) */
 	/* Injection; NULL = KVM_SIGNAL_MSI on the VM (the engine bench stubs it). */
 	int (*signal_msi)(struct vcpu_timer *vt, struct kvm_msi *msi);
 };
@@ -143,6 +149,7 @@ struct timer_tuning {
 	uint64_t floor_ns;		/* storm floor, 0 = none */
 	uint32_t share_ppm;		/* storm share, 0 = none */
 	int64_t advance_ns;		/* housekeeping timer advance, HK_ADVANCE_AUTO = tuned */
+	bool prewake_off;		/* --timer-prewake=off (hk.c, "Pre-wake") */
 };
 
 /*
@@ -234,5 +241,8 @@ uint64_t hk_advance_tune(uint64_t adv, uint64_t late, uint64_t max);
 uint64_t hk_advance_ns(struct hk *hk);		/* the advance at the end (or now) */
 uint64_t hk_spin_ns(struct hk *hk);		/* time spent waiting advances out */
 uint64_t hk_scans(struct hk *hk);
+/* Pre-wake: a kicked vCPU thread came back wake cycles after its kick. */
+void hk_vwake_sample(struct hk *hk, uint64_t wake);
+uint64_t hk_vwake_ns(struct hk *hk);
 
 #endif

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -181,8 +182,10 @@ static void inject(struct vcpu_timer *vt)
 		return;
 	}
 	if ((vt->eng->signal_msi ? vt->eng->signal_msi(vt, &msi)
-				 : __kvm_ioctl(vt->vcpu->vm->fd, KVM_SIGNAL_MSI, &msi)) >= 0)
+				 : __kvm_ioctl(vt->vcpu->vm->fd, KVM_SIGNAL_MSI, &msi)) >= 0) {
 		vt->st.injections++;
+		atomic_fetch_add_explicit(&vt->inj_seq, 1, memory_order_release);
+	}
 	else
 		vt->st.inject_errors++;	/* reported with the run; the guest sees a lost timer */
 }

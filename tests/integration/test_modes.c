@@ -164,6 +164,37 @@ static void test_exits_pv_window(void **s)
 	pv_window("hybrid", NULL, 300);
 }
 
+/*
+ * Pre-wake (hk.c): where KVM tells halted vCPUs, a halted vCPU is kicked
+ * awake ahead of each injection, at most once per injection, and the kicked
+ * thread comes back (its wake-up is measured); off, nothing is kicked. Both
+ * deliver every timer, never early.
+ */
+static void test_prewake(void **s)
+{
+	(void)s;
+	require_kvm();
+	for (int on = 0; on < 2; on++) {
+		struct vt_result r;
+		json_t *j = run(&r, "pvtimer", "latency", 1, 150, on ? NULL : "--timer-prewake=off");
+		long long kicks = jint(j, "host.prewakes");
+
+		check_delivery(j, 1, 150, late_bound_ns(1));
+		print_message("  pre-wake %s: %lld kicks for %lld injections, vCPU wake-up %lld ns\n",
+			      on ? "on" : "off", kicks, (long long)jint(j, "host.injections"),
+			      (long long)jint(j, "host.prewake_vcpu_wake_ns"));
+		if (!on || !json_is_true(json_object_get(json_object_get(j, "host"), "prewake_in_force"))) {
+			assert_int_equal(kicks, 0);
+			if (on)
+				print_message("  (no `blocking` stat on this host: pre-wake not in force)\n");
+		} else {
+			assert_in_range(kicks, 1, jint(j, "host.injections"));
+			assert_true(jint(j, "host.prewake_vcpu_wake_ns") > 0);
+		}
+		vt_free(&r);
+	}
+}
+
 static void test_switch(void **s)
 {
 	(void)s;
@@ -477,6 +508,7 @@ int main(void)
 		cmocka_unit_test(test_exits_apicv_model),
 		cmocka_unit_test(test_exits_lazy_later),
 		cmocka_unit_test(test_exits_pv_window),
+		cmocka_unit_test(test_prewake),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_attack_boot_record),
 		cmocka_unit_test(test_attack_deadline_never),
