@@ -21,12 +21,12 @@
  * an injection must wake it: on a host where a wake-up costs ~60-100 us,
  * that lands on every timer of an idle guest. KVM hides the same cost with
  * lapic_timer_advance, which wakes the vCPU early and waits out the rest
- * before entering the guest. Here, when the heap top's vCPU is halted (KVM's
- * `blocking` stat), the thread pops it earlier by the vCPU's measured wake-up
- * cost too, kicks the vCPU thread out of KVM_RUN, and injects at the
- * deadline as always; the kicked thread waits in user space until that
- * injection (or a grace past the deadline), then re-enters KVM_RUN with the
- * interrupt pending. Nothing moves the injection: it stays in this thread,
+ * before entering the guest. Here every timer is popped earlier by the
+ * vCPU threads' measured wake-up too, and when the popped timer's vCPU is
+ * halted (KVM's `blocking` stat) the thread kicks that vCPU thread out of
+ * KVM_RUN; it injects at the deadline as always, spinning out the rest.
+ * The kicked thread waits in user space until that injection (or a grace
+ * past the deadline), then re-enters KVM_RUN with the interrupt pending. Nothing moves the injection: it stays in this thread,
  * at the deadline, never before it; a late or lost kick costs the wake-up
  * the kick would have hidden, nothing else.
  *
