@@ -234,8 +234,9 @@ static void report_host(const struct run_report *r, FILE *f)
 				r->cfg.tuning.advance_ns < 0 ? "self-tuned" : "fixed",
 				r->hk_spin_ns / 1e6);
 		if (h->prewakes)
-			fprintf(f, "\npre-wake: %llu halted vCPUs kicked ahead of their injection, vCPU wake-up %.1f us (tuned)",
-				(unsigned long long)h->prewakes, r->hk_vwake_ns / 1e3);
+			fprintf(f, "\npre-wake: %llu halted vCPUs kicked ahead of their injection, vCPU wake-up %.1f us (tuned); %llu injected by the kicked vCPU thread, which waited %.1f ms for the deadlines",
+				(unsigned long long)h->prewakes, r->hk_vwake_ns / 1e3,
+				(unsigned long long)h->prewake_injections, h->prewake_wait_ns / 1e6);
 		fprintf(f, "\nstorm limits: floor %.0f us, share %s%.3g%% of a CPU per vCPU; expiry time %.2f ms (%.1f us per expiry), throttled %llu",
 			r->cfg.tuning.floor_ns / 1e3, r->cfg.tuning.share_ppm ? "" : "none, ",
 			r->cfg.tuning.share_ppm / 1e4, h->expire_ns / 1e6,
@@ -282,7 +283,7 @@ static json_t *counters_json(const struct vtimer_counters *c)
 
 static json_t *host_json(const struct timer_stats *h)
 {
-	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
 			 "msr_exits", (json_int_t)h->msr_exits,
 			 "pv_msr_writes", (json_int_t)h->pv_msr_writes,
 			 "pv_gp", (json_int_t)h->pv_gp,
@@ -294,6 +295,8 @@ static json_t *host_json(const struct timer_stats *h)
 			 "kicks", (json_int_t)h->kicks,
 			 "looks", (json_int_t)h->looks,
 			 "prewakes", (json_int_t)h->prewakes,
+			 "prewake_injections", (json_int_t)h->prewake_injections,
+			 "prewake_wait_ns", (json_int_t)h->prewake_wait_ns,
 			 "bad_lvtt", (json_int_t)h->bad_lvtt,
 			 "fired", (json_int_t)h->fired,
 			 "floored", (json_int_t)h->floored,

@@ -18,9 +18,6 @@
 #include "../machine/machine.h"
 #include "../util.h"
 
-/* Pre-wake: how long past the deadline a kicked vCPU thread waits for the injection. */
-#define PREWAKE_GRACE_US	30
-
 /* deliver=vcpu: (re)sets the POSIX timer at vt->host_deadline, or stops it. */
 static void ptimer_update(struct vcpu_timer *vt)
 {
@@ -101,26 +98,35 @@ void vt_kicked(struct vcpu *vcpu)
 
 /*
  * deliver=housekeeping with pre-wake (hk.c): the housekeeping thread kicked
- * this halted vCPU ahead of an injection. Wait here, running, until the
- * injection has been made (or a grace past the deadline), so that KVM_RUN
- * finds the interrupt pending instead of a sleeping thread to wake.
+ * this halted vCPU ahead of its deadline d and handed the timer over. Wait
+ * out d here, running, and inject, so that KVM_RUN finds the interrupt
+ * pending instead of a sleeping thread to wake. Only the timer handed over
+ * is injected: if the host deadline changed meanwhile (a scan), the new one
+ * is in the heap again (hk_update) and the housekeeping thread has it.
  */
 static void hk_kicked(struct vcpu *vcpu)
 {
 	struct vcpu_timer *vt = &vcpu->vm->timer->vt[vcpu->id];
 	uint64_t d = atomic_exchange_explicit(&vt->prewake, 0, memory_order_acquire);
-	uint64_t now = rdtsc(), seq, until;
+	uint64_t now = rdtsc(), t0 = now;
 
 	if (!d)
 		return;		/* another kick (stop, wake guard) */
 	hk_vwake_sample(vcpu->vm->timer->hk,
 			now - atomic_load_explicit(&vt->kick_t, memory_order_relaxed));
-	seq = atomic_load_explicit(&vt->inj_seq, memory_order_acquire);
-	until = d + vt->tsc.host_khz * PREWAKE_GRACE_US / 1000;
-	while (now < until && atomic_load_explicit(&vt->inj_seq, memory_order_acquire) == seq) {
+	while (now < d) {
 		__builtin_ia32_pause();
 		now = rdtsc();
 	}
+	pthread_mutex_lock(&vt->lock);
+	vt->st.prewake_wait_ns += (now - t0) * 1000000 / vt->tsc.host_khz;
+	if (vt->host_deadline == d && d <= rdtsc()) {
+		vt->st.prewake_injections++;
+		vt_expire(vt);
+	}
+	vt_charge(vt, rdtsc() - now + vt->prewake_cost);
+	vt->prewake_cost = 0;
+	pthread_mutex_unlock(&vt->lock);
 }
 
 static const struct vm_timer_ops hk_vm_ops = {

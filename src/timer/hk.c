@@ -24,11 +24,16 @@
  * before entering the guest. Here every timer is popped earlier by the
  * vCPU threads' measured wake-up too, and when the popped timer's vCPU is
  * halted (KVM's `blocking` stat) the thread kicks that vCPU thread out of
- * KVM_RUN; it injects at the deadline as always, spinning out the rest.
- * The kicked thread waits in user space until that injection (or a grace
- * past the deadline), then re-enters KVM_RUN with the interrupt pending. Nothing moves the injection: it stays in this thread,
- * at the deadline, never before it; a late or lost kick costs the wake-up
- * the kick would have hidden, nothing else.
+ * KVM_RUN and hands the timer over: it leaves the heap, and the kicked
+ * thread waits out the deadline in user space, injects (vt_expire, under
+ * vt->lock, like any expiry) and re-enters KVM_RUN with the interrupt
+ * pending. This thread goes back to sleep instead of spinning too: two
+ * threads spinning for one timer starve the vCPUs on a 2-CPU host. The
+ * injection still lands at the deadline, never before it. A kick is not
+ * lost (kvm_run.immediate_exit: a thread outside KVM_RUN takes it on its
+ * next entry), and a deadline the host changed meanwhile is back in the
+ * heap through hk_update: the kicked thread injects only the one handed
+ * over, still armed and due.
  *
  * No loop here holds the lock while it waits: every iteration either sleeps
  * on the condition variable (which releases it) or drops it. A deadline past
@@ -219,13 +224,19 @@ static bool expire_one(struct hk *hk)
 		bool kick = hk->e->prewake && !vt->look && vt_halted(vt);
 
 		if (kick) {
+			/* handed off: the kicked thread waits out d and injects */
 			atomic_store_explicit(&vt->kick_t, rdtsc(), memory_order_relaxed);
 			atomic_store_explicit(&vt->prewake, d, memory_order_release);
 			vt->st.prewakes++;
+			/* charged with the injection (hk_kicked): a storm share
+			 * hold here would move the deadline handed over */
+			vt->prewake_cost = rdtsc() - t0;
+			pthread_mutex_unlock(&vt->lock);
+			vm_kick_vcpu(hk->e->vm, vt->vcpu->id);
+			pthread_mutex_lock(&hk->lock);
+			return true;
 		}
 		pthread_mutex_unlock(&vt->lock);
-		if (kick)
-			vm_kick_vcpu(hk->e->vm, vt->vcpu->id);
 		while (rdtsc() < d)
 			__builtin_ia32_pause();
 		spun = rdtsc() - t;

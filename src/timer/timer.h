@@ -48,6 +48,8 @@ struct timer_stats {
 	uint64_t kicks;			/* deliver=vcpu: signals that kicked the vCPU out */
 	uint64_t looks;			/* look-ahead reads of the page after an injection */
 	uint64_t prewakes;		/* halted vCPUs kicked awake ahead of an injection */
+	uint64_t prewake_injections;	/* ... whose injection their own thread made */
+	uint64_t prewake_wait_ns;	/* time kicked vCPU threads waited for their deadline */
 	uint64_t bad_lvtt;		/* mirrored LVTT with an invalid vector */
 	uint64_t tsc_writes;		/* guest writes of IA32_TSC / IA32_TSC_ADJUST applied */
 	uint64_t tsc_moves;		/* offset changes KVM made by itself (vt_offset_refresh) */
@@ -73,9 +75,10 @@ struct vcpu_timer {
 					 * housekeeping thread reads it without vt->lock */
 	bool look;			/* the host timer is a look at the page, not a deadline */
 	uint64_t look_until;		/* guest TSC: stop looking after an injection */
-	/* pre-wake (hk.c): the host TSC deadline a kicked vCPU thread waits for,
-	 * 0 = none; when the kick was sent; injections so far */
-	_Atomic uint64_t prewake, kick_t, inj_seq;
+	/* pre-wake (hk.c): the host TSC deadline handed over to the kicked vCPU
+	 * thread, 0 = none; when the kick was sent */
+	_Atomic uint64_t prewake, kick_t;
+	uint64_t prewake_cost;		/* host cycles the kick took, charged with the injection */
 	int blocking_idx;		/* KVM's `blocking` vCPU stat, -1 = none */
 	timer_t ptimer;			/* deliver=vcpu: POSIX timer signalling the vCPU thread */
 	bool ptimer_ok;

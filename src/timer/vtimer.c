@@ -184,8 +184,6 @@ static void inject(struct vcpu_timer *vt)
 	if ((vt->eng->signal_msi ? vt->eng->signal_msi(vt, &msi)
 				 : __kvm_ioctl(vt->vcpu->vm->fd, KVM_SIGNAL_MSI, &msi)) >= 0) {
 		vt->st.injections++;
-		/* the count a pre-woken vCPU thread waits on, without vt->lock */
-		atomic_fetch_add_explicit(&vt->inj_seq, 1, memory_order_release);
 	} else {
 		vt->st.inject_errors++;	/* reported with the run; the guest sees a lost timer */
 	}

@@ -167,8 +167,9 @@ static void test_exits_pv_window(void **s)
 /*
  * Pre-wake (hk.c): where KVM tells halted vCPUs, a halted vCPU is kicked
  * awake ahead of each injection, at most once per injection, and the kicked
- * thread comes back (its wake-up is measured); off, nothing is kicked. Both
- * deliver every timer, never early.
+ * thread comes back (its wake-up is measured) and injects the timer handed
+ * over to it itself (at least once; never more often than it was kicked);
+ * off, nothing is kicked. Both deliver every timer, never early.
  */
 static void test_prewake(void **s)
 {
@@ -178,17 +179,21 @@ static void test_prewake(void **s)
 		struct vt_result r;
 		json_t *j = run(&r, "pvtimer", "latency", 1, 150, on ? NULL : "--timer-prewake=off");
 		long long kicks = jint(j, "host.prewakes");
+		long long handed = jint(j, "host.prewake_injections");
 
 		check_delivery(j, 1, 150, late_bound_ns(1));
-		print_message("  pre-wake %s: %lld kicks for %lld injections, vCPU wake-up %lld ns\n",
-			      on ? "on" : "off", kicks, (long long)jint(j, "host.injections"),
+		print_message("  pre-wake %s: %lld kicks for %lld injections (%lld by the kicked "
+			      "thread), vCPU wake-up %lld ns\n",
+			      on ? "on" : "off", kicks, (long long)jint(j, "host.injections"), handed,
 			      (long long)jint(j, "host.prewake_vcpu_wake_ns"));
 		if (!on || !json_is_true(json_object_get(json_object_get(j, "host"), "prewake_in_force"))) {
 			assert_int_equal(kicks, 0);
+			assert_int_equal(handed, 0);
 			if (on)
 				print_message("  (no `blocking` stat on this host: pre-wake not in force)\n");
 		} else {
 			assert_in_range(kicks, 1, jint(j, "host.injections"));
+			assert_in_range(handed, 1, kicks);
 			assert_true(jint(j, "host.prewake_vcpu_wake_ns") > 0);
 		}
 		vt_free(&r);
