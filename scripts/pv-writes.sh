@@ -14,21 +14,28 @@
 # Exit status 0 if the targets hold, 1 if not, 2 if a run failed.
 # Needs /dev/kvm; a performance check, not part of `make test`.
 #
+# --interval=US runs the same at another period (the issue's target is at
+# 1000): where the guest cannot keep up with the period, deadlines come
+# nearer than the host's next scan and the writes follow the lateness.
+#
 # usage: scripts/pv-writes.sh [--hog] [--runs=N] [--timers=pvtimer,hybrid] [--vcpus=N]
+#                             [--interval=US]
 set -u
 cd "$(dirname "$0")/.." || exit 2
 VT=${VTIMER:-build/vtimer}
-runs=10 timers="pvtimer hybrid" hog=0 vcpus=2
+runs=10 timers="pvtimer hybrid" hog=0 vcpus=2 interval=1000
 for a in "$@"; do
 	case $a in
 	--hog) hog=1 ;;
 	--runs=*) runs=${a#--runs=} ;;
 	--timers=*) timers=$(echo "${a#--timers=}" | tr , ' ') ;;
 	--vcpus=*) vcpus=${a#--vcpus=} ;;
+	--interval=*) interval=${a#--interval=} ;;
 	*) echo "pv-writes.sh: unknown argument '$a'" >&2; exit 2 ;;
 	esac
 done
 case $runs in ''|*[!0-9]*|0) echo "pv-writes.sh: --runs needs a positive number" >&2; exit 2 ;; esac
+case $interval in ''|*[!0-9]*|0) echo "pv-writes.sh: --interval needs a positive number of us" >&2; exit 2 ;; esac
 [ -x "$VT" ] || { echo "pv-writes.sh: $VT not built (make)" >&2; exit 2; }
 [ -w /dev/kvm ] || { echo "pv-writes.sh: no usable /dev/kvm" >&2; exit 2; }
 
@@ -42,12 +49,12 @@ out=$(mktemp) || exit 2
 trap 'rm -f "$out"; [ -n "$hogpid" ] && kill $hogpid 2>/dev/null' EXIT INT TERM
 
 ok=0
-echo "vtimer run --workload=cyclic --vcpus=$vcpus --count=300 --interval=1000, $runs runs per preset$([ $hog = 1 ] && echo ', CPU hog beside it')"
+echo "vtimer run --workload=cyclic --vcpus=$vcpus --count=300 --interval=$interval, $runs runs per preset$([ $hog = 1 ] && echo ', CPU hog beside it')"
 for t in $timers; do
 	pcts=
 	for i in $(seq "$runs"); do
 		if ! "$VT" run --timer="$t" --workload=cyclic --vcpus="$vcpus" --count=300 \
-			--interval=1000 --console=/dev/null >"$out" 2>&1; then
+			--interval="$interval" --console=/dev/null >"$out" 2>&1; then
 			echo "$t run $i failed:"; tail -3 "$out"
 			exit 2
 		fi
