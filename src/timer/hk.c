@@ -229,8 +229,9 @@ static bool expire_one(struct hk *hk)
 			atomic_store_explicit(&vt->prewake, d, memory_order_release);
 			vt->st.prewakes++;
 			/* charged with the injection (hk_kicked): a storm share
-			 * hold here would move the deadline handed over */
-			vt->prewake_cost = rdtsc() - t0;
+			 * hold here would move the deadline handed over; summed,
+			 * as a second hand-over may come before the first is taken */
+			vt->prewake_cost += rdtsc() - t0;
 			pthread_mutex_unlock(&vt->lock);
 			vm_kick_vcpu(hk->e->vm, vt->vcpu->id);
 			pthread_mutex_lock(&hk->lock);
