@@ -233,6 +233,11 @@ static void report_host(const struct run_report *r, FILE *f)
 				r->hk_advance_ns / 1e3,
 				r->cfg.tuning.advance_ns < 0 ? "self-tuned" : "fixed",
 				r->hk_spin_ns / 1e6);
+		if (r->scan_auto)
+			fprintf(f, "\nscan period (auto): %.0f us at the end, lowest %.0f us, floor %.0f us (preset %.0f us); near-horizon exits=%llu",
+				r->hk_scan_ns / 1e3, r->hk_scan_low_ns / 1e3,
+				r->hk_scan_floor_ns / 1e3, r->cfg.mode.scan_ns / 1e3,
+				(unsigned long long)h->near_exits);
 		if (h->prewakes)
 			fprintf(f, "\npre-wake: %llu halted vCPUs kicked ahead of their injection, vCPU wake-up %.1f us (tuned); %llu injected by the kicked vCPU thread, which waited %.1f ms for the deadlines",
 				(unsigned long long)h->prewakes, r->hk_vwake_ns / 1e3,
@@ -283,7 +288,7 @@ static json_t *counters_json(const struct vtimer_counters *c)
 
 static json_t *host_json(const struct timer_stats *h)
 {
-	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
 			 "msr_exits", (json_int_t)h->msr_exits,
 			 "pv_msr_writes", (json_int_t)h->pv_msr_writes,
 			 "pv_gp", (json_int_t)h->pv_gp,
@@ -297,6 +302,7 @@ static json_t *host_json(const struct timer_stats *h)
 			 "prewakes", (json_int_t)h->prewakes,
 			 "prewake_injections", (json_int_t)h->prewake_injections,
 			 "prewake_wait_ns", (json_int_t)h->prewake_wait_ns,
+			 "near_exits", (json_int_t)h->near_exits,
 			 "bad_lvtt", (json_int_t)h->bad_lvtt,
 			 "fired", (json_int_t)h->fired,
 			 "floored", (json_int_t)h->floored,
@@ -340,7 +346,7 @@ static json_t *vcpu_json(const struct run_report *r, const struct vcpu_report *v
 static json_t *run_json(const struct run_report *r)
 {
 	const struct run_config *c = &r->cfg;
-	json_t *run = vcpu_json(r, &r->total), *per = json_array();
+	json_t *run = vcpu_json(r, &r->total), *per = json_array(), *hx;
 
 	for (int i = 0; i < r->nr; i++) {
 		json_t *v = vcpu_json(r, &r->v[i]);
@@ -390,18 +396,21 @@ static json_t *run_json(const struct run_report *r)
 	json_object_set_new(run, "timer_floor_ns", json_integer(r->cfg.tuning.floor_ns));
 	json_object_set_new(run, "timer_share_ppm", json_integer(r->cfg.tuning.share_ppm));
 	json_object_set_new(run, "timer_prewake", json_boolean(!r->cfg.tuning.prewake_off));
+	json_object_set_new(run, "timer_scan", json_string(r->cfg.tuning.scan_fixed ? "fixed" : "auto"));
 	json_object_set_new(run, "housekeeping_cpu", json_integer(r->hk_cpu));
-	json_object_set_new(json_object_get(run, "host"), "housekeeping_cpu_ns",
-			    json_integer(r->hk_cpu_ns));
-	json_object_set_new(json_object_get(run, "host"), "scans", json_integer(r->hk_scans));
-	json_object_set_new(json_object_get(run, "host"), "advance_ns",
-			    json_integer(r->hk_advance_ns));
-	json_object_set_new(json_object_get(run, "host"), "advance_spin_ns",
-			    json_integer(r->hk_spin_ns));
-	json_object_set_new(json_object_get(run, "host"), "prewake_vcpu_wake_ns",
-			    json_integer(r->hk_vwake_ns));
-	json_object_set_new(json_object_get(run, "host"), "prewake_in_force",
-			    json_boolean(r->prewake));
+	hx = json_pack("{sI sI sI sI sI sb sb sI sI sI}",
+		       "housekeeping_cpu_ns", (json_int_t)r->hk_cpu_ns,
+		       "scans", (json_int_t)r->hk_scans,
+		       "advance_ns", (json_int_t)r->hk_advance_ns,
+		       "advance_spin_ns", (json_int_t)r->hk_spin_ns,
+		       "prewake_vcpu_wake_ns", (json_int_t)r->hk_vwake_ns,
+		       "prewake_in_force", r->prewake,
+		       "scan_auto", r->scan_auto,
+		       "scan_period_ns", (json_int_t)r->hk_scan_ns,
+		       "scan_period_low_ns", (json_int_t)r->hk_scan_low_ns,
+		       "scan_period_floor_ns", (json_int_t)r->hk_scan_floor_ns);
+	json_object_update(json_object_get(run, "host"), hx);	/* copies: hx is ours */
+	json_decref(hx);
 	json_object_set_new(run, "timer_advance",
 			    r->cfg.tuning.advance_ns < 0 ? json_string("auto")
 							: json_integer(r->cfg.tuning.advance_ns));

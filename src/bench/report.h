@@ -72,6 +72,9 @@ struct run_report {
 	uint64_t hk_advance_ns;		/* housekeeping timer advance at the end */
 	uint64_t hk_spin_ns;		/* ... and the time spent waiting advances out */
 	uint64_t hk_vwake_ns;		/* pre-wake: a kicked vCPU's wake-up at the end */
+	uint64_t hk_scan_ns, hk_scan_low_ns, hk_scan_floor_ns;	/* scan period: at the end,
+					 * the lowest it went, its floor (hk.c) */
+	bool scan_auto;			/* the scan period adapted (discover=scan, not fixed) */
 	bool prewake;			/* pre-wake in force (on, and KVM tells halted vCPUs) */
 	bool engine;			/* the VMM's timer engine ran (deliver != kernel) */
 	uint64_t look_ns;		/* look-ahead in force */

@@ -135,6 +135,8 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	r->hk_advance_ns = hk_advance_ns(eng.hk);
 	r->hk_spin_ns = hk_spin_ns(eng.hk);
 	r->hk_vwake_ns = hk_vwake_ns(eng.hk);
+	hk_scan_period(eng.hk, &r->hk_scan_ns, &r->hk_scan_low_ns, &r->hk_scan_floor_ns);
+	r->scan_auto = eng.scan_auto;
 	r->prewake = eng.prewake;
 	r->status = vm.exit_status;
 	snprintf(r->error, sizeof(r->error), "%s", vm.error);

@@ -26,6 +26,9 @@ static const char run_help[] =
 "  --timer-prewake=on|off  housekeeping kicks a halted vCPU awake ahead of its\n"
 "                        injection, so that it need not be woken at the deadline\n"
 "                        (default on where KVM's `blocking` stat tells halted vCPUs)\n"
+"  --timer-scan=auto|fixed  discover=scan: the period shrinks while deadlines come\n"
+"                        nearer than the next scan, within the housekeeping\n"
+"                        thread's CPU budget, and grows back (default auto)\n"
 "  --pin=auto|on|off     pin vCPUs to CPUs 0..n-2 and housekeeping to CPU n-1\n"
 "                        (auto: when there is housekeeping and a CPU to spare)\n"
 "  --workload=NAME       cyclic (default), latency, rr (request/response between\n"
@@ -63,7 +66,7 @@ static const char run_help[] =
 
 enum { O_TIMER = 256, O_PROGRAM, O_DISCOVER, O_DELIVER, O_WORKLOAD, O_VCPUS, O_COUNT,
        O_INTERVAL, O_LAPIC, O_WAIT, O_TICK, O_MEM, O_TIMEOUT, O_JSON, O_CONSOLE, O_GUEST,
-       O_KERNEL, O_APPEND, O_HKCPU, O_PIN, O_FLOOR, O_SHARE, O_ADVANCE, O_PREWAKE, O_ATTACK, O_CPU, O_KTRACE, O_HELP };
+       O_KERNEL, O_APPEND, O_HKCPU, O_PIN, O_FLOOR, O_SHARE, O_ADVANCE, O_PREWAKE, O_SCAN, O_ATTACK, O_CPU, O_KTRACE, O_HELP };
 
 static const struct option run_opts[] = {
 	{ "timer", 1, 0, O_TIMER }, { "program", 1, 0, O_PROGRAM },
@@ -75,7 +78,7 @@ static const struct option run_opts[] = {
 	{ "guest", 1, 0, O_GUEST }, { "kernel", 1, 0, O_KERNEL }, { "append", 1, 0, O_APPEND },
 	{ "housekeeping-cpu", 1, 0, O_HKCPU }, { "pin", 1, 0, O_PIN },
 	{ "timer-floor", 1, 0, O_FLOOR }, { "timer-share", 1, 0, O_SHARE }, { "timer-advance", 1, 0, O_ADVANCE },
-	{ "timer-prewake", 1, 0, O_PREWAKE }, { "attack", 1, 0, O_ATTACK }, { "cpu", 1, 0, O_CPU },
+	{ "timer-prewake", 1, 0, O_PREWAKE }, { "timer-scan", 1, 0, O_SCAN }, { "attack", 1, 0, O_ATTACK }, { "cpu", 1, 0, O_CPU },
 	{ "ktrace", 1, 0, O_KTRACE },
 	{ "verbose", 0, 0, 'v' }, { "help", 0, 0, O_HELP }, { 0 },
 };
@@ -92,6 +95,18 @@ static int pick(const char *opt, const char *val, const char *const *names, int 
 }
 
 /* --attack=deadline,page,...: enum vtimer_attack bits, "all" for every one. */
+/* --NAME=A|B: *second is whether B was given; 0, or -1 with a one-line error. */
+static int parse_pair(const char *name, const char *val, const char *a, const char *b,
+		      bool *second)
+{
+	if (strcmp(val, a) && strcmp(val, b)) {
+		vt_err("bad --%s=%s: %s or %s", name, val, a, b);
+		return -1;
+	}
+	*second = !strcmp(val, b);
+	return 0;
+}
+
 static int parse_attacks(const char *opt, const char *val, uint32_t *out)
 {
 	static const char *const names[] = { "deadline", "page", "enable", "lvtt", "records", "tsc" };
@@ -225,14 +240,8 @@ static int parse_run(int argc, char **argv, struct run_config *c)
 			r = parse_u64(name, optarg, 0, 1000, &v);
 			c->tuning.advance_ns = (int64_t)v * 1000;
 			break;
-		case O_PREWAKE:
-			if (!strcmp(optarg, "on") || !strcmp(optarg, "off")) {
-				c->tuning.prewake_off = !strcmp(optarg, "off");
-			} else {
-				vt_err("bad --%s=%s: on or off", name, optarg);
-				r = -1;
-			}
-			break;
+		case O_PREWAKE: r = parse_pair(name, optarg, "on", "off", &c->tuning.prewake_off); break;
+		case O_SCAN: r = parse_pair(name, optarg, "auto", "fixed", &c->tuning.scan_fixed); break;
 		case O_ATTACK: r = parse_attacks(name, optarg, &c->attacks); break;
 		case O_KTRACE:
 			r = ktrace_mode_parse(optarg, &c->ktrace);

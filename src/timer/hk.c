@@ -67,6 +67,11 @@ struct hk {
 	int n;
 	bool stop;
 	uint64_t next_scan;		/* discover=scan: monotonic ns of the next scan */
+	uint64_t scan_ns;		/* ... the period now (auto: adapts) */
+	uint64_t scan_low, scan_floor;	/* ... the lowest it went; its floor (ns) */
+	uint64_t found, near;		/* deadlines found by scans, near exits: sums */
+	uint64_t ctl_found, ctl_near;	/* ... at the last decision */
+	uint64_t wakes, ctl_wakes, ctl_cpu;	/* wake-ups; at the last decision, with CPU ns */
 	uint64_t advance;		/* host TSC cycles the heap keys are ahead of deadlines */
 	uint64_t advance_max;		/* ... at most; also the longest wait spun out */
 	bool advance_auto;		/* tuned from wake-ups */
@@ -162,6 +167,7 @@ void hk_update(struct hk *hk, struct vcpu_timer *vt)
 void hk_scan_all(struct hk *hk, uint64_t next_host_tsc)
 {
 	struct timer_engine *e = hk->e;
+	uint64_t found = 0, near = 0;
 
 	for (int i = 0; i < e->vm->nr_vcpus; i++) {
 		struct vcpu_timer *vt = &e->vt[i];
@@ -169,8 +175,12 @@ void hk_scan_all(struct hk *hk, uint64_t next_host_tsc)
 		pthread_mutex_lock(&vt->lock);
 		vt_scan(vt, host_to_guest_tsc(&vt->tsc, next_host_tsc),
 			ns_to_guest_cycles(&vt->tsc, SCAN_MARGIN_NS));
+		found += vt->st.discovered;
+		near += vt->st.near_exits;
 		pthread_mutex_unlock(&vt->lock);
 	}
+	hk->found = found;
+	hk->near = near;
 	hk->scans++;
 }
 
@@ -276,15 +286,68 @@ static uint64_t exit_step(struct hk *hk, uint64_t now, uint64_t heap_wake)
 	return UINT64_MAX;
 }
 
-/* discover=scan:P: one scan every P, its horizon the next scan. */
+/*
+ * Auto scan period. A deadline the guest programs nearer than the next scan
+ * + margin costs it an exit (near_exits); each scan costs this thread a
+ * wake-up. Where the guest runs late (a slow host: its CPL0 code emulated),
+ * its next deadline is often that near: on the PVM host of 2026-12-07, 1
+ * vCPU, `cyclic` at 1 ms, pvtimer wrote the MSR for 0.2-7.8% of deadlines
+ * at 250 us and 0-2.8% at 125 us, where the thread had a CPU of its own.
+ * So every HK_SCAN_WINDOW deadlines (found by scans, or exits near the
+ * horizon) the period shrinks by a quarter if more than HK_SCAN_NEAR_PCT %
+ * exited near, and grows back by an eighth, up to the preset's, if none
+ * did. Its floor is what the thread may spend: its measured CPU per wake-up
+ * over its budget, half a CPU with a CPU of its own, a tenth beside the
+ * vCPUs, where its CPU is theirs (there, here, ~40 us a wake-up keeps it
+ * at the preset's). A guest that scribbles on its page's horizon can only
+ * make near exits look more frequent: the floor still holds.
+ */
+uint64_t hk_scan_next(uint64_t cur, uint64_t base, uint64_t floor, uint64_t found, uint64_t near)
+{
+	uint64_t lo = floor < base ? floor : base;
+
+	if (near * 100 > (found + near) * HK_SCAN_NEAR_PCT)
+		cur -= cur / 4;
+	else if (!near)
+		cur += cur / 8 + 1;
+	return cur < lo ? lo : cur > base ? base : cur;
+}
+
+static void scan_adapt(struct hk *hk)
+{
+	uint64_t found = hk->found - hk->ctl_found, near = hk->near - hk->ctl_near;
+	uint64_t wakes = hk->wakes - hk->ctl_wakes, cpu;
+	struct timespec ts;
+
+	if (!hk->e->scan_auto || found + near < HK_SCAN_WINDOW)
+		return;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	cpu = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	if (wakes && cpu > hk->ctl_cpu) {
+		uint64_t f = (cpu - hk->ctl_cpu) / wakes * 100 /
+			     (hk->e->hk_cpu >= 0 ? HK_SCAN_BUDGET_OWN : HK_SCAN_BUDGET_SHARED);
+
+		hk->scan_floor = f > HK_SCAN_MIN_NS ? f : HK_SCAN_MIN_NS;
+	}
+	hk->scan_ns = hk_scan_next(hk->scan_ns, hk->e->mode.scan_ns, hk->scan_floor, found, near);
+	if (hk->scan_ns < hk->scan_low)
+		hk->scan_low = hk->scan_ns;
+	hk->ctl_found = hk->found;
+	hk->ctl_near = hk->near;
+	hk->ctl_wakes = hk->wakes;
+	hk->ctl_cpu = cpu;
+}
+
+/* discover=scan:P: one scan every P (auto: see above), its horizon the next scan. */
 static uint64_t scan_step(struct hk *hk, uint64_t now, uint64_t heap_wake)
 {
-	uint64_t period = hk->e->mode.scan_ns;
+	uint64_t period = hk->scan_ns;
 
 	if (now >= hk->next_scan) {
 		/* keep the phase unless a whole period was missed */
 		hk->next_scan = (now - hk->next_scan < period ? hk->next_scan : now) + period;
 		hk_scan_all(hk, mono_to_host_tsc_now(&hk->e->vt[0].tsc, hk->next_scan));
+		scan_adapt(hk);
 	}
 	return hk->next_scan;
 }
@@ -383,8 +446,10 @@ static void *hk_thread(void *arg)
 			pthread_mutex_lock(&hk->lock);
 		} else if (wake == UINT64_MAX) {
 			pthread_cond_wait(&hk->cond, &hk->lock);
+			hk->wakes++;
 		} else {
 			wait_until(hk, wake);
+			hk->wakes++;
 		}
 	}
 	pthread_mutex_unlock(&hk->lock);
@@ -401,6 +466,8 @@ struct hk *hk_create(struct timer_engine *e)
 	if (!hk)
 		return NULL;
 	hk->e = e;
+	/* the floor is the preset's period until a wake-up's cost is measured */
+	hk->scan_ns = hk->scan_low = hk->scan_floor = e->mode.scan_ns;
 	hk->advance_max = HK_ADVANCE_MAX_NS * e->host_khz / 1000000;
 	hk->advance_auto = e->advance_ns < 0;
 	hk->advance = (hk->advance_auto ? HK_ADVANCE_INIT_NS : (uint64_t)e->advance_ns) *
@@ -479,6 +546,13 @@ static uint64_t cycles_ns(struct hk *hk, uint64_t c)
 uint64_t hk_advance_ns(struct hk *hk) { return hk ? cycles_ns(hk, hk->advance) : 0; }
 uint64_t hk_spin_ns(struct hk *hk) { return hk ? cycles_ns(hk, hk->spin_cycles) : 0; }
 uint64_t hk_scans(struct hk *hk) { return hk ? hk->scans : 0; }
+
+void hk_scan_period(struct hk *hk, uint64_t *now_ns, uint64_t *low_ns, uint64_t *floor_ns)
+{
+	*now_ns = hk ? hk->scan_ns : 0;
+	*low_ns = hk ? hk->scan_low : 0;
+	*floor_ns = hk ? hk->scan_floor : 0;
+}
 uint64_t hk_vwake_ns(struct hk *hk)
 {
 	return hk ? cycles_ns(hk, atomic_load_explicit(&hk->vwake, memory_order_relaxed)) : 0;

@@ -50,6 +50,9 @@ struct timer_stats {
 	uint64_t prewakes;		/* halted vCPUs kicked awake ahead of an injection */
 	uint64_t prewake_injections;	/* ... whose injection their own thread made */
 	uint64_t prewake_wait_ns;	/* time kicked vCPU threads waited for their deadline */
+	uint64_t near_exits;		/* TSC-deadline exits with the page on for a deadline
+					 * before the published horizon + margin (hk.c, auto
+					 * scan period: what a shorter period saves) */
 	uint64_t bad_lvtt;		/* mirrored LVTT with an invalid vector */
 	uint64_t tsc_writes;		/* guest writes of IA32_TSC / IA32_TSC_ADJUST applied */
 	uint64_t tsc_moves;		/* offset changes KVM made by itself (vt_offset_refresh) */
@@ -114,6 +117,7 @@ struct timer_engine {
 					 * one expiry is charged */
 	int64_t advance_ns;		/* housekeeping timer advance: -1 = self-tuned */
 	bool prewake;			/* kick halted vCPUs awake ahead of injections (hk.c) */
+	bool scan_auto;			/* discover=scan: the period adapts (hk.c, auto scan period) */
 	/* Injection; NULL = KVM_SIGNAL_MSI on the VM (the engine bench stubs it). */
 	int (*signal_msi)(struct vcpu_timer *vt, struct kvm_msi *msi);
 };
@@ -153,7 +157,20 @@ struct timer_tuning {
 	uint32_t share_ppm;		/* storm share, 0 = none */
 	int64_t advance_ns;		/* housekeeping timer advance, HK_ADVANCE_AUTO = tuned */
 	bool prewake_off;		/* --timer-prewake=off (hk.c, "Pre-wake") */
+	bool scan_fixed;		/* --timer-scan=fixed (hk.c, "Auto scan period") */
 };
+
+/*
+ * Auto scan period (hk.c): decided every HK_SCAN_WINDOW deadlines; shrinks
+ * when more than HK_SCAN_NEAR_PCT % of them exited near the horizon, never
+ * below the thread's CPU per wake-up over its budget (% of a CPU: OWN with a
+ * CPU of its own, SHARED beside the vCPUs), nor below HK_SCAN_MIN_NS.
+ */
+#define HK_SCAN_WINDOW		100
+#define HK_SCAN_NEAR_PCT	1
+#define HK_SCAN_BUDGET_OWN	50
+#define HK_SCAN_BUDGET_SHARED	10
+#define HK_SCAN_MIN_NS		20000
 
 /*
  * Housekeeping timer advance (hk.c; --timer-advance): starts at INIT and
@@ -241,6 +258,11 @@ int hk_expire_due(struct hk *hk);
 uint64_t hk_cpu_ns(struct hk *hk);
 /* One tuning step: advance adv after a wake-up late cycles past its key. */
 uint64_t hk_advance_tune(uint64_t adv, uint64_t late, uint64_t max);
+/* One auto scan period step: cur after a window of found deadlines, near of
+ * them exited near the horizon; within [min(floor, base), base]. */
+uint64_t hk_scan_next(uint64_t cur, uint64_t base, uint64_t floor, uint64_t found, uint64_t near);
+/* The scan period now, the lowest it went and its last floor, ns. */
+void hk_scan_period(struct hk *hk, uint64_t *now_ns, uint64_t *low_ns, uint64_t *floor_ns);
 uint64_t hk_advance_ns(struct hk *hk);		/* the advance at the end (or now) */
 uint64_t hk_spin_ns(struct hk *hk);		/* time spent waiting advances out */
 uint64_t hk_scans(struct hk *hk);

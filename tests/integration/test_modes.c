@@ -200,6 +200,50 @@ static void test_prewake(void **s)
 	}
 }
 
+/*
+ * Auto scan period (hk.c). Without near-horizon exits the period stays the
+ * preset's: on `latency` every deadline is programmed a whole interval
+ * ahead, beyond any horizon + margin, unless the host preempts the vCPU
+ * between the handler's clock read and its program (then the period may
+ * move, within its bounds). On `cyclic` it may shrink (how far depends on
+ * how late this host runs the guest), but never below 20 us nor above the
+ * preset, and the host's near exits are among its MSR exits. Fixed, it
+ * does not move. Every run delivers every timer, never early.
+ */
+static void test_scan_auto(void **s)
+{
+	const char *wl[] = { "latency", "cyclic", "cyclic" };
+
+	(void)s;
+	require_kvm();
+	for (int k = 0; k < 3; k++) {
+		struct vt_result r;
+		json_t *j = run(&r, "pvtimer", wl[k], 1, 200, k == 2 ? "--timer-scan=fixed" : NULL);
+		long long base = jint(r.run, "scan_ns"), now = jint(j, "host.scan_period_ns");
+		long long low = jint(j, "host.scan_period_low_ns");
+		json_t *h = json_object_get(j, "host");
+
+		check_delivery(j, 1, 200, late_bound_ns(1));
+		print_message("  %s%s: scan period %lld us at the end, lowest %lld, floor %lld "
+			      "(preset %lld); %lld near-horizon exits of %lld MSR exits\n",
+			      wl[k], k == 2 ? " (fixed)" : "", now / 1000, low / 1000,
+			      (long long)jint(j, "host.scan_period_floor_ns") / 1000, base / 1000,
+			      (long long)jint(j, "host.near_exits"), (long long)jint(j, "host.msr_exits"));
+		assert_in_range(jint(j, "host.near_exits"), 0, jint(j, "host.msr_exits"));
+		if (k < 2) {
+			assert_true(json_is_true(json_object_get(h, "scan_auto")));
+			assert_in_range(low, 20000, now);	/* HK_SCAN_MIN_NS */
+			assert_in_range(now, low, base);
+		}
+		if (k == 2 || !jint(j, "host.near_exits")) {
+			assert_true(k < 2 || json_is_false(json_object_get(h, "scan_auto")));
+			assert_int_equal(now, base);
+			assert_int_equal(low, base);
+		}
+		vt_free(&r);
+	}
+}
+
 static void test_switch(void **s)
 {
 	(void)s;
@@ -514,6 +558,7 @@ int main(void)
 		cmocka_unit_test(test_exits_lazy_later),
 		cmocka_unit_test(test_exits_pv_window),
 		cmocka_unit_test(test_prewake),
+		cmocka_unit_test(test_scan_auto),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_attack_boot_record),
 		cmocka_unit_test(test_attack_deadline_never),
