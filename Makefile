@@ -17,12 +17,12 @@ WARN += $(if $(filter 1,$(WERROR)),-Werror,)
 HOST_CFLAGS := -std=gnu11 -O2 -g $(WARN) -Iinclude -D_GNU_SOURCE -pthread -MMD -MP
 HOST_LIBS := -ljansson -pthread
 
-GUEST_CFLAGS := -std=gnu11 -O2 $(WARN) -Wno-missing-prototypes -Iinclude -ffreestanding \
+GUEST_CFLAGS := -std=gnu11 -O2 -flto $(WARN) -Wno-missing-prototypes -Iinclude -ffreestanding \
 	-fno-builtin -nostdlib -nostdinc -isystem $(shell $(CC) -print-file-name=include) \
 	-mno-red-zone -mno-sse -mno-mmx -mno-sse2 -mno-avx -mgeneral-regs-only -fno-pic \
 	-fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none \
 	-mcmodel=small -MMD -MP
-GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
+GUEST_LDFLAGS := -O2 -flto -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
 	-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
 
 HOST_SRCS := $(wildcard src/*.c src/kvm/*.c src/machine/*.c src/timer/*.c src/bench/*.c \

@@ -98,59 +98,78 @@ void clockevent_mask(bool masked)
 	lvtt_write(masked);
 }
 
-bool clockevent_program(uint64_t deadline, uint64_t slack, bool may_refuse)
+/* One-shot mode: TMICT = ceil((D - now) * bus / tsc), at least 1. */
+static void oneshot_program(uint64_t deadline)
 {
-	struct cpu *c = this_cpu();
-	uint64_t now, count, old = c->programmed;
+	uint64_t now, count = 0;
 
-	/*
-	 * The due rule once more, at the last moment before the write or the
-	 * page store: with CPL0 code emulated (~1 us an instruction), the way
-	 * from run_due to here is tens of instructions, about the due margin
-	 * itself, and a deadline that fell due meanwhile would exit for nothing.
-	 */
-	if (may_refuse && deadline && c->lapic_mode != VTIMER_LAPIC_PERIODIC &&
-	    deadline <= rdtsc() + c->due_margin)
-		return false;
-	c->programmed = deadline;
-	if (deadline)
-		c->res->c.deadlines++;
-	switch (c->lapic_mode) {
-	case VTIMER_LAPIC_DEADLINE:
-		/* pv_program may move the deadline a cycle later: the MSR gets
-		 * the value the page holds, or the host would take the two for
-		 * different deadlines and interrupt twice */
-		if (c->pv && !pv_program(c, &deadline, slack))
-			break;
+	if (deadline) {
+		now = rdtsc();
+		count = 1;
+		if (deadline > now)
+			count = ((deadline - now) * (boot->apic_bus_hz / 1000) + boot->tsc_khz - 1) /
+				boot->tsc_khz;
+		if (count > 0xffffffff)
+			count = 0xffffffff;
+	}
+	kwrmsr(MSR_X2APIC_TMICT, count);
+	this_cpu()->res->c.other_msr_writes++;
+}
+
+/*
+ * TSC-deadline mode through the MSR, after the PV page (if on) decided the
+ * deadline needs it: the MSR then carries the value `pending` holds
+ * (pv_program may move a deadline one cycle later, c->pv_prev), or the host
+ * would take the two for different deadlines and interrupt twice.
+ */
+static void deadline_msr(struct cpu *c, uint64_t deadline)
+{
+	if (c->pv && deadline) {
+		deadline = c->pv_prev;
 		/* Once the host published a horizon, its next scan is never more
 		 * than a period away: an exit for a deadline beyond period +
 		 * margin breaks the protocol (tests assert far_exits == 0).
 		 * Judged on the horizon pv_program decided on: one read again
 		 * here may be a scan's newer one, after a re-enabled page's
 		 * first exits, which had none (a false far exit, test_switch). */
-		if (c->pv && deadline && pv_window && c->pv_horizon &&
-		    deadline > rdtsc() + pv_window)
+		if (pv_window && c->pv_horizon && deadline > rdtsc() + pv_window)
 			c->res->c.far_exits++;
-		kwrmsr(MSR_TSC_DEADLINE, deadline);
-		c->res->c.msr_writes++;
+	}
+	kwrmsr(MSR_TSC_DEADLINE, deadline);
+	c->res->c.msr_writes++;
+}
+
+/*
+ * The hot path of every timer change: on a PVM host each instruction here is
+ * emulated (~1 us), so it reads the TSC once before the write (the due rule)
+ * and once after (stale interrupts), and exits only when the page says so.
+ */
+bool clockevent_program(uint64_t deadline, uint64_t slack, bool may_refuse)
+{
+	struct cpu *c = this_cpu();
+	uint64_t old = c->programmed;
+
+	if (deadline) {
+		/*
+		 * The due rule at the last moment before the write or the page
+		 * store (kernel/timer.c, run_due): refused, the caller runs it.
+		 */
+		if (may_refuse && deadline <= rdtsc() + c->due_margin)
+			return false;
+		c->res->c.deadlines++;
+	}
+	c->programmed = deadline;
+	switch (c->lapic_mode) {
+	case VTIMER_LAPIC_DEADLINE:
+		if (!c->pv || pv_program(c, deadline, slack))
+			deadline_msr(c, deadline);
 		break;
 	case VTIMER_LAPIC_ONESHOT:
-		count = 0;
-		if (deadline) {
-			now = rdtsc();
-			count = 1;
-			if (deadline > now)
-				count = ((deadline - now) * (boot->apic_bus_hz / 1000) +
-					 boot->tsc_khz - 1) / boot->tsc_khz;
-			if (count > 0xffffffff)
-				count = 0xffffffff;
-		}
-		kwrmsr(MSR_X2APIC_TMICT, count);
-		c->res->c.other_msr_writes++;
+		oneshot_program(deadline);
 		break;
 	default:
 		c->programmed = 0;	/* the periodic tick finds expired timers */
-		break;
+		return true;
 	}
 	/*
 	 * A replaced deadline that passed before the new one was in place may

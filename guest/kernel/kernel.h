@@ -164,7 +164,7 @@ struct vtimer_pv_page;
 void pv_discover(void);
 bool pv_enable(void);
 void pv_disable(void);
-bool pv_program(struct cpu *c, uint64_t *deadline, uint64_t slack);
+bool pv_program(struct cpu *c, uint64_t deadline, uint64_t slack);	/* true: MSR too */
 long pv_abi_check(void);
 bool pv_offered(void);
 uint64_t pv_page_gpa(uint32_t cpu);	/* a CPU's PV page */

@@ -24,22 +24,20 @@ static void expire_queue(struct cpu *c, uint64_t now)
  * exit to the VMM costs (c->due_margin, measured at boot), programming it buys
  * nothing: the CPU waits it out and runs the expiry itself, as Linux runs an
  * hrtimer whose clockevent refused a passed deadline (-ETIME). No write, no
- * page store, no interrupt, never early. Returns true if it ran one.
+ * page store, no interrupt, never early. The clockevent judges "due" at the
+ * last moment before the write (kernel/clockevent.c) and refuses; this runs
+ * what it refused.
  */
-static bool run_due(struct cpu *c)
+static void run_due(struct cpu *c, uint64_t head)
 {
-	struct ktimer *t = c->queue;
-	uint64_t now = rdtsc();
+	uint64_t now;
 
-	if (!t || t->deadline > now + c->due_margin)
-		return false;
-	while (now < t->deadline) {
+	while ((now = rdtsc()) < head)
 		cpu_relax();
-		now = rdtsc();
-	}
 	c->res->c.due_at_program++;
+	c->in_expire = true;
 	expire_queue(c, now);
-	return true;
+	c->in_expire = false;
 }
 
 /*
@@ -48,35 +46,38 @@ static bool run_due(struct cpu *c)
  * The loop ends: each pass either programs or runs a due timer, and at most
  * MAX_DUE_RUNS are run in one call (a timer that keeps re-adding itself
  * within the due margin, such as a tick shorter than one exit, is then
- * programmed like any other).
+ * programmed like any other). On a PVM host every instruction here is
+ * emulated (~1 us each): the path is kept short on purpose.
  */
 #define MAX_DUE_RUNS	16
 
-static void reprogram(struct cpu *c)
+static void reprogram_head(struct cpu *c)
 {
-	int runs = 0;
+	struct ktimer *t = c->queue;
+	uint64_t head = t ? t->deadline : 0;
 
-	if (c->in_expire)
-		return;
-	c->in_expire = true;
-	for (;;) {
-		uint64_t head = c->queue ? c->queue->deadline : 0;
-
-		if (head == c->programmed && !c->force_program)
-			break;
-		if (runs < MAX_DUE_RUNS && run_due(c)) {
-			runs++;
-			continue;
+	for (int runs = 0;; runs++) {
+		/* force_program stays on a refusal: a forced program must not be lost */
+		if (clockevent_program(head, t ? t->slack : 0, runs < MAX_DUE_RUNS)) {
+			c->force_program = false;
+			return;
 		}
-		/* refused: it fell due on the way; run_due takes it next pass
-		 * (force_program stays, as a forced program must not be lost) */
-		if (!clockevent_program(head, c->queue ? c->queue->slack : 0,
-					runs < MAX_DUE_RUNS))
-			continue;
-		c->force_program = false;
-		break;
+		run_due(c, head);
+		t = c->queue;
+		head = t ? t->deadline : 0;
+		if (head == c->programmed && !c->force_program)
+			return;
 	}
-	c->in_expire = false;
+}
+
+/* The common case, no change of the head, inline: no call, no frame. */
+static inline void reprogram(struct cpu *c)
+{
+	struct ktimer *t = c->queue;
+
+	if (c->in_expire || ((t ? t->deadline : 0) == c->programmed && !c->force_program))
+		return;
+	reprogram_head(c);
 }
 
 /*

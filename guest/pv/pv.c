@@ -87,24 +87,23 @@ void pv_disable(void)
 }
 
 /*
- * Returns true if the deadline still has to go through the MSR, with the
- * value stored in `pending` in *deadline: the MSR must carry that same value
- * (pv-abi.md, guest rule), or the host, which records the MSR's value as
- * seen, would find `pending` new at its next scan and interrupt again.
+ * Returns true if the deadline still has to go through the MSR, which must
+ * then carry the value stored in `pending`, kept in c->pv_prev (pv-abi.md,
+ * guest rule): the host records the MSR's value as seen, and would find a
+ * different `pending` new at its next scan and interrupt again.
  */
-bool pv_program(struct cpu *c, uint64_t *deadline, uint64_t slack)
+bool pv_program(struct cpu *c, uint64_t d, uint64_t slack)
 {
 	struct vtimer_pv_page *p = c->pv;
 	uint32_t f = c->pv_features;
-	uint64_t armed, horizon, d = *deadline;
+	uint64_t armed, horizon;
 
 	/* The host acts on changes of pending: a deadline equal to the last one
 	 * stored must differ to be seen (one cycle later is harmless). */
-	if (d && d == c->pv_prev)
-		d++;
-	if (d)
+	if (d) {
+		d += d == c->pv_prev;
 		c->pv_prev = d;
-	*deadline = d;
+	}
 	*(volatile uint64_t *)&p->pending = d;
 	__asm__ volatile("mfence" ::: "memory");	/* pending visible before we look */
 	if (!d || (f & VTIMER_F_DIRECT))
