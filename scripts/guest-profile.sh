@@ -8,7 +8,11 @@
 # Needs root, tracefs and /dev/kvm; prints nothing useful where guest CPL0
 # runs natively (VMX/SVM: no emulated instructions to count).
 #
-# usage: scripts/guest-profile.sh [vtimer run options...]
+# With SEQ=N in the environment it also prints N lines of the functions in
+# the order they ran (instructions per stretch), from the middle of the run:
+# what one steady-state event costs, step by step.
+#
+# usage: [SEQ=N] scripts/guest-profile.sh [vtimer run options...]
 #        (default: --timer=kvm --workload=cyclic --vcpus=1 --count=200)
 set -u
 cd "$(dirname "$0")/.." || exit 2
@@ -39,7 +43,7 @@ cp $T/trace "$trace"
 [ $st = 0 ] || { echo "guest-profile.sh: vtimer run failed ($st):"; tail -3 "$out"; exit 1; }
 events=$(awk '$1 == "total" { print $2 }' "$out")
 grep -E '^(total|wall)' "$out"
-nm -n "$ELF" | awk '$2 ~ /^[tTwW]$/ { print $1, $3 }' | awk -v ev="${events:-0}" '
+nm -n "$ELF" | awk '$2 ~ /^[tTwW]$/ { print $1, $3 }' | awk -v ev="${events:-0}" -v seq="${SEQ:-0}" '
 	function hex(s,   i, c, v) {
 		v = 0; s = tolower(s)
 		for (i = 1; i <= length(s); i++) {
@@ -53,9 +57,17 @@ nm -n "$ELF" | awk '$2 ~ /^[tTwW]$/ { print $1, $3 }' | awk -v ev="${events:-0}"
 		split($0, f, "kvm_emulate_insn: "); split(f[2], g, ":"); rip = hex(g[2])
 		lo = 0; hi = n - 1; k = -1
 		while (lo <= hi) { m = int((lo + hi) / 2); if (a[m] <= rip) { k = m; lo = m + 1 } else hi = m - 1 }
-		cnt[k >= 0 ? name[k] : "?"]++; tot++
+		s = k >= 0 ? name[k] : "?"
+		cnt[s]++; tot++
+		if (seq > 0) { if (s != last) { if (last != "") run[nr++] = len " " last; last = s; len = 0 } len++ }
 	}
 	END {
+		if (seq > 0) {
+			run[nr++] = len " " last
+			for (i = int((nr - seq) / 2); i < int((nr - seq) / 2) + seq && i < nr; i++)
+				if (i >= 0) print run[i]
+			print "--"
+		}
 		printf "%d emulated guest CPL0 instructions", tot
 		if (ev > 0) printf ", %.0f per deadline (%d deadlines, boot included)", tot / ev, ev
 		printf "\n"

@@ -51,23 +51,34 @@ static void run_due(struct cpu *c, uint64_t head)
  */
 #define MAX_DUE_RUNS	16
 
-static void reprogram_head(struct cpu *c)
+/* After a refusal: run what is due and program what follows, up to MAX_DUE_RUNS. */
+static void __attribute__((noinline)) reprogram_due(struct cpu *c, uint64_t head)
 {
-	struct ktimer *t = c->queue;
-	uint64_t head = t ? t->deadline : 0;
+	for (int runs = 1;; runs++) {
+		struct ktimer *t;
 
-	for (int runs = 0;; runs++) {
-		/* force_program stays on a refusal: a forced program must not be lost */
-		if (clockevent_program(head, t ? t->slack : 0, runs < MAX_DUE_RUNS)) {
-			c->force_program = false;
-			return;
-		}
 		run_due(c, head);
 		t = c->queue;
 		head = t ? t->deadline : 0;
 		if (head == c->programmed && !c->force_program)
 			return;
+		/* force_program stays on a refusal: a forced program must not be lost */
+		if (clockevent_program(head, t ? t->slack : 0, runs < MAX_DUE_RUNS)) {
+			c->force_program = false;
+			return;
+		}
 	}
+}
+
+static void reprogram_head(struct cpu *c)
+{
+	struct ktimer *t = c->queue;
+	uint64_t head = t ? t->deadline : 0;
+
+	if (clockevent_program(head, t ? t->slack : 0, true))
+		c->force_program = false;
+	else
+		reprogram_due(c, head);
 }
 
 /* The common case, no change of the head, inline: no call, no frame. */
