@@ -148,20 +148,29 @@ bool clockevent_program(uint64_t deadline, uint64_t slack, bool may_refuse)
 {
 	struct cpu *c = this_cpu();
 	uint64_t old = c->programmed;
+	enum pv_decision pv = PV_MSR;
 
-	if (deadline) {
-		/*
-		 * The due rule at the last moment before the write or the page
-		 * store (kernel/timer.c, run_due): refused, the caller runs it.
-		 */
-		if (may_refuse && deadline <= rdtsc() + c->due_margin)
+	/*
+	 * The due rule at the last moment before the write or the page store
+	 * (kernel/timer.c, run_due): refused, the caller runs it. Through the
+	 * page, pv_program judges it itself, right before its store: a
+	 * deadline falling due between the check and the store exits, and on
+	 * a host that preempts the vCPU (a busy host) the shorter that window,
+	 * the fewer of them.
+	 */
+	if (c->lapic_mode == VTIMER_LAPIC_DEADLINE && c->pv) {
+		pv = pv_program(c, deadline, slack, may_refuse);
+		if (pv == PV_REFUSED)
 			return false;
-		c->res->c.deadlines++;
+	} else if (deadline && may_refuse && deadline <= rdtsc() + c->due_margin) {
+		return false;
 	}
+	if (deadline)
+		c->res->c.deadlines++;
 	c->programmed = deadline;
 	switch (c->lapic_mode) {
 	case VTIMER_LAPIC_DEADLINE:
-		if (!c->pv || pv_program(c, deadline, slack))
+		if (pv == PV_MSR)
 			deadline_msr(c, deadline);
 		break;
 	case VTIMER_LAPIC_ONESHOT:

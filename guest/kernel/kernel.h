@@ -164,7 +164,10 @@ struct vtimer_pv_page;
 void pv_discover(void);
 bool pv_enable(void);
 void pv_disable(void);
-bool pv_program(struct cpu *c, uint64_t deadline, uint64_t slack);	/* true: MSR too */
+/* What the page decided for a deadline: also the MSR, the page alone, or
+ * refused as due (kernel/timer.c, run_due: the caller runs it). */
+enum pv_decision { PV_MSR, PV_PAGE, PV_REFUSED };
+enum pv_decision pv_program(struct cpu *c, uint64_t deadline, uint64_t slack, bool may_refuse);
 long pv_abi_check(void);
 bool pv_offered(void);
 uint64_t pv_page_gpa(uint32_t cpu);	/* a CPU's PV page */

@@ -87,34 +87,38 @@ void pv_disable(void)
 }
 
 /*
- * Returns true if the deadline still has to go through the MSR, which must
+ * Returns PV_MSR if the deadline still has to go through the MSR, which must
  * then carry the value stored in `pending`, kept in c->pv_prev (pv-abi.md,
  * guest rule): the host records the MSR's value as seen, and would find a
- * different `pending` new at its next scan and interrupt again.
+ * different `pending` new at its next scan and interrupt again. With
+ * may_refuse it applies the kernel's due rule (kernel/timer.c, run_due) as
+ * the last thing before the store, and stores nothing for a due deadline.
  */
-bool pv_program(struct cpu *c, uint64_t d, uint64_t slack)
+enum pv_decision pv_program(struct cpu *c, uint64_t d, uint64_t slack, bool may_refuse)
 {
 	struct vtimer_pv_page *p = c->pv;
 	uint32_t f = c->pv_features;
 	uint64_t armed, horizon;
 
-	/* The host acts on changes of pending: a deadline equal to the last one
-	 * stored must differ to be seen (one cycle later is harmless). */
 	if (d) {
-		d += d == c->pv_prev;
+		/* The host acts on changes of pending: a deadline equal to the
+		 * last one stored must differ to be seen (one cycle later is
+		 * harmless; never wrapped to 0, which means stop). */
+		d += d == c->pv_prev && ~d;
+		if (may_refuse && d <= rdtsc() + c->due_margin)
+			return PV_REFUSED;
 		c->pv_prev = d;
 	}
 	*(volatile uint64_t *)&p->pending = d;
 	__asm__ volatile("mfence" ::: "memory");	/* pending visible before we look */
 	if (!d || (f & VTIMER_F_DIRECT))
 		goto no_exit;
-	/* Deadlines due when programmed never get here (kernel/timer.c,
-	 * run_due). One that fell due in the few instructions since still
-	 * exits: the host may have served this value before and would not look
-	 * at it again (pv-abi.md, guest rule). */
+	/* A deadline that fell due since the due rule's check still exits:
+	 * the host may have served this value before and would not look at it
+	 * again (pv-abi.md, guest rule). */
 	if (d <= rdtsc()) {
 		c->res->c.pv_exit_passed++;
-		return true;
+		return PV_MSR;
 	}
 	armed = *(volatile uint64_t *)&p->armed;
 	horizon = *(volatile uint64_t *)&p->horizon;
@@ -128,11 +132,11 @@ bool pv_program(struct cpu *c, uint64_t d, uint64_t slack)
 	c->pv_horizon = horizon;
 	if (horizon)
 		c->res->c.pv_exit_near++;
-	return true;
+	return PV_MSR;
 no_exit:
 	if (d)
 		c->res->c.pv_writes++;
-	return false;
+	return PV_PAGE;
 }
 
 bool pv_offered(void)
