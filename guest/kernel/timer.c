@@ -25,8 +25,8 @@ static void expire_queue(struct cpu *c, uint64_t now)
  * nothing: the CPU waits it out and runs the expiry itself, as Linux runs an
  * hrtimer whose clockevent refused a passed deadline (-ETIME). No write, no
  * page store, no interrupt, never early. The clockevent judges "due" at the
- * last moment before the write (kernel/clockevent.c) and refuses; this runs
- * what it refused.
+ * last moment before the write or the page store (kernel/clockevent.c,
+ * pv/pv.c) and refuses; this runs what it refused.
  */
 static void run_due(struct cpu *c, uint64_t head)
 {
