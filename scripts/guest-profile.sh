@@ -9,8 +9,8 @@
 # runs natively (VMX/SVM: no emulated instructions to count).
 #
 # With SEQ=N in the environment it also prints N lines of the functions in
-# the order they ran (instructions per stretch), from the middle of the run:
-# what one steady-state event costs, step by step.
+# the order they ran (instructions per stretch), from the middle of the run,
+# on one vCPU thread: what one steady-state event costs, step by step.
 #
 # usage: [SEQ=N] scripts/guest-profile.sh [vtimer run options...]
 #        (default: --timer=kvm --workload=cyclic --vcpus=1 --count=200)
@@ -59,7 +59,12 @@ nm -n "$ELF" | awk '$2 ~ /^[tTwW]$/ { print $1, $3 }' | awk -v ev="${events:-0}"
 		while (lo <= hi) { m = int((lo + hi) / 2); if (a[m] <= rip) { k = m; lo = m + 1 } else hi = m - 1 }
 		s = k >= 0 ? name[k] : "?"
 		cnt[s]++; tot++
-		if (seq > 0) { if (s != last) { if (last != "") run[nr++] = len " " last; last = s; len = 0 } len++ }
+		# the stretch follows one vCPU thread (task-pid, the first field)
+		if (seq > 0 && seqtask == "") seqtask = $1
+		if (seq > 0 && $1 == seqtask) {
+			if (s != last) { if (last != "") run[nr++] = len " " last; last = s; len = 0 }
+			len++
+		}
 	}
 	END {
 		if (seq > 0) {
