@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#define VTIMER_ABI_VERSION	7
+#define VTIMER_ABI_VERSION	8
 
 /* Fixed guest-physical layout of the vtimer guest (own image, not multiboot). */
 #define VTIMER_GPA_PML4		0x1000ULL
@@ -101,7 +101,29 @@ struct vtimer_boot {
 	uint32_t attacks;		/* hostile workload: enum vtimer_attack bits */
 	uint32_t user_msrs;		/* enum vtimer_user_msr: which wrmsr the VMM
 					 * handles in user space (op_user) */
+	uint64_t phase_ns;		/* cyclic: first deadline this far past a
+					 * tick grid point (VTIMER_PHASE_NONE: an
+					 * interval after the task starts) */
 };
+
+#define VTIMER_PHASE_NONE	(~0ULL)
+
+/*
+ * What phase_ns means (guest/workloads/workloads.c; tests/unit/test_phase.c),
+ * in TSC cycles: the first cyclic deadline is the earliest time at least
+ * now + interval that lies `phase` past a multiple of `grid` (the nohz tick
+ * period, or the interval without a tick); with no phase, now + interval.
+ */
+static inline uint64_t vtimer_phase_first(uint64_t now, uint64_t interval, uint64_t grid,
+					  uint64_t phase, int has_phase)
+{
+	uint64_t next = now + interval, t;
+
+	if (!has_phase || !grid)
+		return next;
+	t = next - next % grid + phase % grid;
+	return t < next ? t + grid : t;
+}
 
 enum vtimer_user_msr {
 	VTIMER_USER_DEADLINE = 1 << 0,	/* IA32_TSC_DEADLINE (the engine's MSR filter) */

@@ -370,6 +370,8 @@ static json_t *run_json(const struct run_report *r)
 		json_object_set_new(run, "count", json_integer(c->count));
 		json_object_set_new(run, "interval_ns", json_integer(c->interval_ns));
 		json_object_set_new(run, "tick_ns", json_integer(c->tick_ns));
+		if (c->workload == VTIMER_WL_CYCLIC && c->phase_ns != VTIMER_PHASE_NONE)
+			json_object_set_new(run, "phase_ns", json_integer(c->phase_ns));
 		if (c->workload == VTIMER_WL_LATENCY)	/* bench's latency-busy: "busy" */
 			json_object_set_new(run, "wait", json_string(c->wait == VTIMER_WAIT_BUSY ?
 								     "busy" : "hlt"));

@@ -26,6 +26,8 @@ struct run_config {
 	uint32_t count;			/* timer events per vCPU */
 	uint64_t interval_ns;
 	uint64_t tick_ns;
+	uint64_t phase_ns;		/* --phase: cyclic's start against the tick grid,
+					 * VTIMER_PHASE_NONE: where the task starts */
 	enum vtimer_lapic_mode lapic;
 	enum vtimer_wait wait;
 	uint32_t attacks;		/* --attack: enum vtimer_attack bits, 0 = all */

@@ -54,6 +54,7 @@ int boot_layout(struct vm *vm, const struct run_config *cfg, struct vtimer_boot 
 		.apic_bus_hz = 1000000000,	/* KVM's default APIC bus: 1 ns per cycle */
 		.workload = cfg->workload, .lapic_mode = cfg->lapic, .wait = cfg->wait,
 		.count = cfg->count, .interval_ns = cfg->interval_ns, .tick_ns = cfg->tick_ns,
+		.phase_ns = cfg->phase_ns,
 		.results_gpa = res, .samples_gpa = smp, .samples_per_cpu = per,
 		.attacks = cfg->attacks ? cfg->attacks : VTIMER_ATTACK_ALL,
 		/* the engine's MSR filter sends both to user space (engine_host.c) */

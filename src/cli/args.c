@@ -67,7 +67,8 @@ void run_config_defaults(struct run_config *c)
 {
 	*c = (struct run_config){
 		.workload = VTIMER_WL_CYCLIC, .vcpus = 1, .count = 1000,
-		.interval_ns = 1000000, .tick_ns = 4000000, .mem_size = 128 << 20,
+		.interval_ns = 1000000, .tick_ns = 4000000, .phase_ns = VTIMER_PHASE_NONE,
+		.mem_size = 128 << 20,
 		.lapic = VTIMER_LAPIC_DEADLINE, .wait = VTIMER_WAIT_HLT, .hk_cpu = -1, .pin = -1,
 		.tuning = { .floor_ns = TIMER_FLOOR_DEFAULT_NS, .share_ppm = TIMER_SHARE_DEFAULT_PPM,
 			    .advance_ns = HK_ADVANCE_AUTO },

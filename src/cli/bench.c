@@ -272,10 +272,20 @@ static int build_cells(struct opts *o, struct bench *b)
 	return 0;
 }
 
-static struct run_config cell_config(const struct opts *o, const struct bench_cell *c)
+/*
+ * One repeat's cells share the cyclic workload's phase against the tick
+ * grid (guest/workloads/workloads.c), and the repeats spread it evenly over
+ * one interval (the deadlines recur every interval): where the tick falls
+ * decides whether it interrupts between a wake-up and the next sleep, and
+ * every mode compared gets the same draw.
+ */
+static struct run_config cell_config(const struct opts *o, const struct bench_cell *c,
+				     int rep, int repeat)
 {
 	struct run_config cfg = o->base;
 	int w = workload_index(c->workload);
+
+	cfg.phase_ns = cfg.interval_ns * (2 * rep + 1) / (2 * repeat);
 
 	timer_mode_preset(c->timer, &cfg.mode);
 	cfg.workload = bench_workloads[w].wl;
@@ -436,7 +446,7 @@ int cmd_bench(int argc, char **argv)
 			floor_run(&hf, tty, rep, b.repeat);
 		for (int i = 0; i < b.nr_cells && !vm_stop_signal(); i++) {
 			struct bench_cell *c = &b.cells[i];
-			struct run_config cfg = cell_config(&o, c);
+			struct run_config cfg = cell_config(&o, c, rep, b.repeat);
 
 			n++;
 			if (tty)

@@ -44,6 +44,9 @@ static const char run_help[] =
 "  --lapic=MODE          tsc-deadline (default), oneshot, periodic\n"
 "  --wait=hlt|busy       how the latency workload waits (default hlt)\n"
 "  --tick=US             guest nohz tick period, 0 = none, else >= 1000 (default 4000)\n"
+"  --phase=US            cyclic: first deadline US past a tick grid point (the\n"
+"                        interval's without a tick); default: an interval after\n"
+"                        the task starts, wherever that falls\n"
 "  --mem=MIB             guest memory (default 128)\n"
 "  --timeout=SEC         stop the run after SEC seconds (exit 73); default: from\n"
 "                        count and interval, none with --kernel\n"
@@ -65,7 +68,7 @@ static const char run_help[] =
 "  -v, --verbose\n";
 
 enum { O_TIMER = 256, O_PROGRAM, O_DISCOVER, O_DELIVER, O_WORKLOAD, O_VCPUS, O_COUNT,
-       O_INTERVAL, O_LAPIC, O_WAIT, O_TICK, O_MEM, O_TIMEOUT, O_JSON, O_CONSOLE, O_GUEST,
+       O_INTERVAL, O_LAPIC, O_WAIT, O_TICK, O_PHASE, O_MEM, O_TIMEOUT, O_JSON, O_CONSOLE, O_GUEST,
        O_KERNEL, O_APPEND, O_HKCPU, O_PIN, O_FLOOR, O_SHARE, O_ADVANCE, O_PREWAKE, O_SCAN, O_ATTACK, O_CPU, O_KTRACE, O_HELP };
 
 static const struct option run_opts[] = {
@@ -73,7 +76,8 @@ static const struct option run_opts[] = {
 	{ "discover", 1, 0, O_DISCOVER }, { "deliver", 1, 0, O_DELIVER },
 	{ "workload", 1, 0, O_WORKLOAD }, { "vcpus", 1, 0, O_VCPUS }, { "smp", 1, 0, O_VCPUS },
 	{ "count", 1, 0, O_COUNT }, { "interval", 1, 0, O_INTERVAL }, { "lapic", 1, 0, O_LAPIC },
-	{ "wait", 1, 0, O_WAIT }, { "tick", 1, 0, O_TICK }, { "mem", 1, 0, O_MEM },
+	{ "wait", 1, 0, O_WAIT }, { "tick", 1, 0, O_TICK }, { "phase", 1, 0, O_PHASE },
+	{ "mem", 1, 0, O_MEM },
 	{ "timeout", 1, 0, O_TIMEOUT }, { "json", 1, 0, O_JSON }, { "console", 1, 0, O_CONSOLE },
 	{ "guest", 1, 0, O_GUEST }, { "kernel", 1, 0, O_KERNEL }, { "append", 1, 0, O_APPEND },
 	{ "housekeeping-cpu", 1, 0, O_HKCPU }, { "pin", 1, 0, O_PIN },
@@ -220,6 +224,7 @@ static int parse_run(int argc, char **argv, struct run_config *c)
 			}
 			c->tick_ns = v * 1000;
 			break;
+		case O_PHASE: r = parse_u64(name, optarg, 0, 10000000, &v); c->phase_ns = v * 1000; break;
 		case O_MEM: r = parse_u64(name, optarg, 16, 1024, &v); c->mem_size = v << 20; break;
 		case O_TIMEOUT: r = parse_u64(name, optarg, 1, 86400, &v); c->timeout_s = v; break;
 		case O_JSON: c->json = optarg; break;
