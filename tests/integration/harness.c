@@ -283,7 +283,7 @@ void check_delivery(json_t *run, int vcpus, int count, int64_t late_ns)
 		    jint(v, "latency_ns.max") > late_ns)
 			print_message("  failing: --timer=%s --workload=%s vCPU %d: events %lld of %d, "
 				      "lost %lld, early %lld, unexpected %lld, far exits %lld, "
-				      "latency %lld..%lld ns (bound %lld)\n",
+				      "latency %lld..%lld ns (bound %lld), wake guard kicks %lld\n",
 				      json_string_value(json_object_get(run, "timer")),
 				      json_string_value(json_object_get(run, "workload")), i,
 				      (long long)jint(v, "guest.events"), count,
@@ -291,7 +291,8 @@ void check_delivery(json_t *run, int vcpus, int count, int64_t late_ns)
 				      (long long)jint(v, "guest.unexpected"),
 				      (long long)jint(v, "guest.far_exits"),
 				      (long long)jint(v, "latency_ns.min"),
-				      (long long)jint(v, "latency_ns.max"), (long long)late_ns);
+				      (long long)jint(v, "latency_ns.max"), (long long)late_ns,
+				      (long long)jint(run, "wake_guard_kicks"));
 		assert_int_equal(jint(v, "guest.events"), count);
 		assert_int_equal(jint(v, "guest.lost"), 0);
 		assert_int_equal(jint(v, "guest.early"), 0);

@@ -63,8 +63,11 @@ for t in $list; do
 		      END { printf "%d %d %d\n", p, f, s }' "$log")
 	if [ "$rc" != 0 ] || [ "$2" != 0 ]; then
 		echo "not ok $n - $name: exit $rc, $1 passed, $2 failed"
-		grep -E 'ERROR|WARNING|SUMMARY|runtime error|FAILED|#[0-9]+ ' "$log" |
-			head -40 | sed 's/^/# /'
+		# the test's own failure first (which run, which counter), then
+		# what a sanitizer said
+		{ grep -E 'failing:|\[  ERROR   \]|\[   LINE   \]|\[  FAILED  \]' "$log"
+		  grep -E 'ERROR:|WARNING|SUMMARY|runtime error|#[0-9]+ ' "$log" | head -30
+		} | head -60 | sed 's/^/# /'
 		failed=$((failed + 1))
 	elif [ "$1" = 0 ] && [ "$3" != 0 ]; then
 		reason=$(sed -n 's/.*\[  SKIPPED \] *[^ ]* *//p; s/.*SKIP[^:]*: *//p' "$log" | head -1)
