@@ -198,6 +198,7 @@ static void barrier(void)
 
 /* Each CPU's counters as the attack began (hostile() below). */
 static struct vtimer_counters before[VTIMER_MAX_VCPUS];
+static struct vtimer_anomaly anomaly_before[VTIMER_MAX_VCPUS];
 
 /*
  * Returns the #GPs taken, or -1 if they differ from what the host's rules
@@ -231,10 +232,12 @@ long hostile(long on)
 		r->early = b->early;
 		r->unexpected = b->unexpected;
 		r->stale = b->stale;
+		c->res->anomaly = anomaly_before[c->id];	/* and the record of the first */
 		c->stale = 0;
 		return 0;
 	}
 	before[c->id] = c->res->c;
+	anomaly_before[c->id] = c->res->anomaly;
 	if (a & VTIMER_ATTACK_DEADLINE)
 		deadline_attack(c);
 	if ((a & VTIMER_ATTACK_PAGE) && c->pv)

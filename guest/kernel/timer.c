@@ -152,11 +152,29 @@ void timer_expire(uint64_t now)
 	reprogram(c);
 }
 
+/* The first early or unexpected interrupt, recorded for the host (abi.h). */
+static void __attribute__((noinline, cold)) note_anomaly(struct cpu *c, uint64_t kind,
+							 uint64_t now, uint64_t prev_irq)
+{
+	struct vtimer_anomaly *a = &c->res->anomaly;
+
+	if (a->kind)
+		return;
+	a->tsc = now;
+	a->programmed = c->programmed;
+	a->prev_programmed = c->prev_programmed;
+	a->program_tsc = c->program_tsc;
+	a->prev_irq = prev_irq;
+	a->stale_owed = c->stale;
+	a->interrupts = c->res->c.interrupts - 1;
+	a->kind = kind;
+}
+
 /* The LAPIC timer vector (entry.S: timer_entry). */
 void timer_interrupt(void)
 {
 	struct cpu *c = this_cpu();
-	uint64_t now;
+	uint64_t now, prev_irq = c->res->live.last_irq;
 
 	apic_eoi(c);	/* first: PV EOI works only before any exit (pv/pv_eoi.c) */
 	now = rdtsc();
@@ -185,8 +203,10 @@ void timer_interrupt(void)
 	} else if (!c->programmed) {
 		/* nothing armed, nothing owed: a second interrupt for one deadline */
 		c->res->c.unexpected++;
+		note_anomaly(c, VTIMER_ANOMALY_UNEXPECTED, now, prev_irq);
 	} else {
 		c->res->c.early++;
+		note_anomaly(c, VTIMER_ANOMALY_EARLY, now, prev_irq);
 		c->programmed = 0;
 	}
 	timer_expire(now);

@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#define VTIMER_ABI_VERSION	8
+#define VTIMER_ABI_VERSION	9
 
 /* Fixed guest-physical layout of the vtimer guest (own image, not multiboot). */
 #define VTIMER_GPA_PML4		0x1000ULL
@@ -213,6 +213,28 @@ struct vtimer_live {
 	uint64_t stale_owed;		/* stale interrupts still owed */
 };
 
+/*
+ * The first early or unexpected timer interrupt of a vCPU, as the guest saw
+ * it, so that a test that fails on one can say what led to it (guest TSC
+ * values; 0 = none). Off the hot path: written once.
+ */
+enum vtimer_anomaly_kind {
+	VTIMER_ANOMALY_NONE = 0,
+	VTIMER_ANOMALY_EARLY,		/* programmed, still in the future, none owed */
+	VTIMER_ANOMALY_UNEXPECTED,	/* nothing programmed, none owed */
+};
+
+struct vtimer_anomaly {
+	uint64_t kind;			/* enum vtimer_anomaly_kind */
+	uint64_t tsc;			/* TSC read in that interrupt */
+	uint64_t programmed;		/* the clockevent's deadline then */
+	uint64_t prev_programmed;	/* the deadline the last program replaced */
+	uint64_t program_tsc;		/* TSC read right after that program */
+	uint64_t prev_irq;		/* TSC of the timer interrupt before */
+	uint64_t stale_owed;		/* stale interrupts owed then */
+	uint64_t interrupts;		/* timer interrupts before this one */
+};
+
 struct vtimer_result {
 	uint32_t version;
 	uint32_t state;			/* enum vtimer_result_state */
@@ -225,6 +247,7 @@ struct vtimer_result {
 					 * waited out, not programmed (measured: the
 					 * cheapest exit to the VMM at boot) */
 	struct vtimer_live live;
+	struct vtimer_anomaly anomaly;
 };
 
 /* Ucall: the guest fills its slot, then does outl(VTIMER_PORT_UCALL, slot). */

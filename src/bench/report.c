@@ -312,6 +312,26 @@ static json_t *host_json(const struct timer_stats *h)
 			 "tsc_moves", (json_int_t)h->tsc_moves);
 }
 
+/* A guest TSC value as ns relative to the anomaly's interrupt, null for none. */
+static json_t *anomaly_rel(uint64_t t, uint64_t at, uint64_t khz)
+{
+	return t && khz ? json_integer(tsc_to_ns((int64_t)(t - at), khz)) : json_null();
+}
+
+/* The guest's record of its first early or unexpected interrupt (abi.h). */
+static json_t *anomaly_json(const struct vtimer_anomaly *a, uint64_t khz)
+{
+	return json_pack("{ss so so so so sI sI}",
+			 "kind", a->kind == VTIMER_ANOMALY_EARLY ? "early" :
+				 a->kind == VTIMER_ANOMALY_UNEXPECTED ? "unexpected" : "?",
+			 "programmed_ns", anomaly_rel(a->programmed, a->tsc, khz),
+			 "replaced_ns", anomaly_rel(a->prev_programmed, a->tsc, khz),
+			 "last_program_ns", anomaly_rel(a->program_tsc, a->tsc, khz),
+			 "prev_irq_ns", anomaly_rel(a->prev_irq, a->tsc, khz),
+			 "stale_owed", (json_int_t)a->stale_owed,
+			 "interrupts_before", (json_int_t)a->interrupts);
+}
+
 static json_t *vcpu_json(const struct run_report *r, const struct vcpu_report *v)
 {
 	json_t *exits = json_object(), *stats = json_object(), *j;
@@ -334,6 +354,8 @@ static json_t *vcpu_json(const struct run_report *r, const struct vcpu_report *v
 			 "max", (json_int_t)v->lat.max);
 	if (j)
 		json_object_set_new(j, "wake_guard_kicks", json_integer((json_int_t)v->guard_kicks));
+	if (j && v->anomaly.kind)
+		json_object_set_new(j, "anomaly", anomaly_json(&v->anomaly, r->tsc_khz));
 	if (j && r->cfg.kernel) {
 		/* A multiboot kernel keeps no vtimer counters: none are reported. */
 		json_object_del(j, "guest");

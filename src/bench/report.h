@@ -55,6 +55,7 @@ struct vcpu_report {
 	uint64_t due_margin_ns;		/* the guest's due margin (total: the largest) */
 	double window_s;		/* the guest's measured window (tsc_start..tsc_end) */
 	uint64_t guard_kicks;		/* machine.h, VM_WAKE_GUARD_NS */
+	struct vtimer_anomaly anomaly;	/* the guest's first early/unexpected interrupt */
 };
 
 struct run_report {

@@ -215,6 +215,7 @@ static void collect_vcpu(struct run_report *r, const struct vtimer_boot *b, stru
 	guest_result_read(vm, b, i, &res, &s);
 	v->c = res.c;
 	v->state = res.state;
+	v->anomaly = res.anomaly;
 	/* The measured window, as the guest stamped it (bounded: guest data). */
 	if (res.tsc_end > res.tsc_start && vm->tsc_khz)
 		v->window_s = (double)(res.tsc_end - res.tsc_start) / (vm->tsc_khz * 1e3);

@@ -293,6 +293,13 @@ void check_delivery(json_t *run, int vcpus, int count, int64_t late_ns)
 				      (long long)jint(v, "latency_ns.min"),
 				      (long long)jint(v, "latency_ns.max"), (long long)late_ns,
 				      (long long)jint(run, "wake_guard_kicks"));
+		if (json_object_get(v, "anomaly")) {
+			char *a = json_dumps(json_object_get(v, "anomaly"), JSON_COMPACT);
+
+			/* the guest's record of its first one: what led to it */
+			print_message("  failing: vCPU %d's first anomaly: %s\n", i, a ? a : "?");
+			free(a);
+		}
 		assert_int_equal(jint(v, "guest.events"), count);
 		assert_int_equal(jint(v, "guest.lost"), 0);
 		assert_int_equal(jint(v, "guest.early"), 0);

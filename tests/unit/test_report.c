@@ -226,6 +226,29 @@ static void test_per_vcpu(void **state)
 	}
 }
 
+/* A vCPU's first early interrupt, as the guest recorded it: ns relative to it. */
+static void test_anomaly(void **state)
+{
+	struct fixture *f = *state;
+	json_t *per, *a;
+
+	f->v[1].anomaly = (struct vtimer_anomaly){
+		.kind = VTIMER_ANOMALY_EARLY, .tsc = 26000000, .programmed = 26002600,
+		.prev_programmed = 0, .program_tsc = 25997400, .prev_irq = 23400000,
+		.stale_owed = 1, .interrupts = 41,
+	};
+	per = get(json_array_get(get(write_and_parse(f, 1), "runs"), 0), "per_vcpu");
+	assert_null(json_object_get(json_array_get(per, 0), "anomaly"));
+	a = get(json_array_get(per, 1), "anomaly");
+	assert_string_equal(json_string_value(get(a, "kind")), "early");
+	assert_int_equal(get_int(a, "programmed_ns"), 1000);	/* 2600 cycles at 2.6 GHz */
+	assert_true(json_is_null(get(a, "replaced_ns")));
+	assert_int_equal(get_int(a, "last_program_ns"), -1000);
+	assert_int_equal(get_int(a, "prev_irq_ns"), -1000000);
+	assert_int_equal(get_int(a, "stale_owed"), 1);
+	assert_int_equal(get_int(a, "interrupts_before"), 41);
+}
+
 static void test_unnamed_exit_reasons(void **state)
 {
 	struct fixture *f = *state;
@@ -297,6 +320,7 @@ int main(void)
 		T(test_run_config),
 		T(test_run_totals),
 		T(test_per_vcpu),
+		T(test_anomaly),
 		T(test_unnamed_exit_reasons),
 		T(test_table_other_once),
 		T(test_two_runs),
