@@ -147,7 +147,7 @@ static void deadline_msr(struct cpu *c, uint64_t deadline)
 bool clockevent_program(uint64_t deadline, uint64_t slack, bool may_refuse)
 {
 	struct cpu *c = this_cpu();
-	uint64_t old = c->programmed, t;
+	uint64_t old = c->programmed;
 	enum pv_decision pv = PV_MSR;
 
 	/*
@@ -189,11 +189,14 @@ bool clockevent_program(uint64_t deadline, uint64_t slack, bool may_refuse)
 	 * the deadline is replaced meanwhile. A count one too high costs one
 	 * re-program (kernel/timer.c), never a lost timer.
 	 */
-	t = rdtsc_ordered();
-	c->prev_programmed = old;	/* kept for an anomaly's record (timer.c) */
-	c->program_tsc = t;
-	if (old && old <= t + c->due_margin)
-		c->stale++;
+	if (old) {
+		uint64_t t = rdtsc_ordered();
+
+		c->prev_programmed = old;	/* for an anomaly's record (timer.c) */
+		c->program_tsc = t;
+		if (old <= t + c->due_margin)
+			c->stale++;
+	}
 	return true;
 }
 

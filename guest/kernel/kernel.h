@@ -40,8 +40,8 @@ struct cpu {
 	int64_t *samples;		/* host-visible sample row */
 	struct ktimer *queue;		/* sorted by deadline */
 	uint64_t programmed;		/* deadline in the clockevent, 0 = none */
-	uint64_t prev_programmed;	/* the one the last program replaced (anomaly) */
-	uint64_t program_tsc;		/* TSC right after the last program (anomaly) */
+	uint64_t prev_programmed;	/* the last deadline a program replaced, */
+	uint64_t program_tsc;		/* and the TSC right after (anomaly) */
 	uint32_t stale;			/* passed deadlines replaced, interrupts owed (abi.h) */
 	struct ktimer tick;		/* nohz tick */
 	bool tick_on;

@@ -154,7 +154,7 @@ void timer_expire(uint64_t now)
 
 /* The first early or unexpected interrupt, recorded for the host (abi.h). */
 static void __attribute__((noinline, cold)) note_anomaly(struct cpu *c, uint64_t kind,
-							 uint64_t now, uint64_t prev_irq)
+							 uint64_t now)
 {
 	struct vtimer_anomaly *a = &c->res->anomaly;
 
@@ -164,7 +164,7 @@ static void __attribute__((noinline, cold)) note_anomaly(struct cpu *c, uint64_t
 	a->programmed = c->programmed;
 	a->prev_programmed = c->prev_programmed;
 	a->program_tsc = c->program_tsc;
-	a->prev_irq = prev_irq;
+	a->prev_irq = c->res->live.last_irq;	/* not yet this one's */
 	a->stale_owed = c->stale;
 	a->interrupts = c->res->c.interrupts - 1;
 	a->kind = kind;
@@ -174,12 +174,11 @@ static void __attribute__((noinline, cold)) note_anomaly(struct cpu *c, uint64_t
 void timer_interrupt(void)
 {
 	struct cpu *c = this_cpu();
-	uint64_t now, prev_irq = c->res->live.last_irq;
+	uint64_t now;
 
 	apic_eoi(c);	/* first: PV EOI works only before any exit (pv/pv_eoi.c) */
 	now = rdtsc();
 	c->res->c.interrupts++;
-	c->res->live.last_irq = now;
 	/*
 	 * One stale interrupt is owed per replaced deadline that had passed (a
 	 * count, not a flag: two can be in flight; tests/models/lazy.pml
@@ -203,12 +202,13 @@ void timer_interrupt(void)
 	} else if (!c->programmed) {
 		/* nothing armed, nothing owed: a second interrupt for one deadline */
 		c->res->c.unexpected++;
-		note_anomaly(c, VTIMER_ANOMALY_UNEXPECTED, now, prev_irq);
+		note_anomaly(c, VTIMER_ANOMALY_UNEXPECTED, now);
 	} else {
 		c->res->c.early++;
-		note_anomaly(c, VTIMER_ANOMALY_EARLY, now, prev_irq);
+		note_anomaly(c, VTIMER_ANOMALY_EARLY, now);
 		c->programmed = 0;
 	}
+	c->res->live.last_irq = now;
 	timer_expire(now);
 }
 

@@ -228,8 +228,8 @@ struct vtimer_anomaly {
 	uint64_t kind;			/* enum vtimer_anomaly_kind */
 	uint64_t tsc;			/* TSC read in that interrupt */
 	uint64_t programmed;		/* the clockevent's deadline then */
-	uint64_t prev_programmed;	/* the deadline the last program replaced */
-	uint64_t program_tsc;		/* TSC read right after that program */
+	uint64_t prev_programmed;	/* the last deadline a program replaced, */
+	uint64_t program_tsc;		/* and the TSC read right after that program */
 	uint64_t prev_irq;		/* TSC of the timer interrupt before */
 	uint64_t stale_owed;		/* stale interrupts owed then */
 	uint64_t interrupts;		/* timer interrupts before this one */

@@ -326,7 +326,7 @@ static json_t *anomaly_json(const struct vtimer_anomaly *a, uint64_t khz)
 				 a->kind == VTIMER_ANOMALY_UNEXPECTED ? "unexpected" : "?",
 			 "programmed_ns", anomaly_rel(a->programmed, a->tsc, khz),
 			 "replaced_ns", anomaly_rel(a->prev_programmed, a->tsc, khz),
-			 "last_program_ns", anomaly_rel(a->program_tsc, a->tsc, khz),
+			 "last_replace_ns", anomaly_rel(a->program_tsc, a->tsc, khz),
 			 "prev_irq_ns", anomaly_rel(a->prev_irq, a->tsc, khz),
 			 "stale_owed", (json_int_t)a->stale_owed,
 			 "interrupts_before", (json_int_t)a->interrupts);

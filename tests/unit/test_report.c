@@ -243,7 +243,7 @@ static void test_anomaly(void **state)
 	assert_string_equal(json_string_value(get(a, "kind")), "early");
 	assert_int_equal(get_int(a, "programmed_ns"), 1000);	/* 2600 cycles at 2.6 GHz */
 	assert_true(json_is_null(get(a, "replaced_ns")));
-	assert_int_equal(get_int(a, "last_program_ns"), -1000);
+	assert_int_equal(get_int(a, "last_replace_ns"), -1000);
 	assert_int_equal(get_int(a, "prev_irq_ns"), -1000000);
 	assert_int_equal(get_int(a, "stale_owed"), 1);
 	assert_int_equal(get_int(a, "interrupts_before"), 41);
