@@ -97,7 +97,8 @@ struct vtimer_boot {
 	uint64_t samples_gpa;		/* int64_t[nr_cpus][samples_per_cpu] */
 	uint64_t samples_per_cpu;
 	uint64_t pv_window_ns;		/* a deadline this far ahead never needs an
-					 * exit: scan period + margin (0 = no scan) */
+					 * exit: scan period + margin + the
+					 * host clock pair's error (0 = no scan) */
 	uint32_t attacks;		/* hostile workload: enum vtimer_attack bits */
 	uint32_t user_msrs;		/* enum vtimer_user_msr: which wrmsr the VMM
 					 * handles in user space (op_user) */

@@ -390,9 +390,10 @@ static uint64_t spin_step(struct hk *hk, uint64_t now, uint64_t heap_wake)
 	return hk->nap_until;
 }
 
+/* The horizon is at most a period ahead, later by the TSC pair's error (tsc.h). */
 static uint64_t scan_window(const struct timer_mode *m)
 {
-	return m->scan_ns + SCAN_MARGIN_NS;
+	return m->scan_ns + SCAN_MARGIN_NS + TSC_PAIR_GAP_NS;
 }
 
 static uint64_t no_window(const struct timer_mode *m)

@@ -72,18 +72,46 @@ uint64_t mono_to_host_tsc(const struct tsc_conv *c, uint64_t mono)
 	return rebase(mono, c->mono0, c->tsc0, c->host_khz, 1000000);
 }
 
-uint64_t host_tsc_to_mono_now(const struct tsc_conv *c, uint64_t host)
+/*
+ * A (host TSC, CLOCK_MONOTONIC) pair read together: the clock between two
+ * TSC reads, paired with the later one. The TSC at the clock read lies
+ * between them, so the pair's error is at most their gap and always one
+ * way: a monotonic time converts to a host TSC no earlier than the true one
+ * (a published scan horizon is never earlier than the scan: tsc.h), and a
+ * host TSC to a monotonic time no later (a wake-up is never late for it).
+ * A gap over TSC_PAIR_GAP_NS (the thread was preempted between the reads)
+ * is read again, TSC_PAIR_TRIES times at most; then the narrowest is kept.
+ */
+static struct tsc_conv now_pair(const struct tsc_conv *c)
 {
 	/* host_khz only: the housekeeping thread calls this without the vCPU's
 	 * lock, and the offset may change under it (a guest TSC write) */
-	struct tsc_conv n = { .host_khz = c->host_khz, .tsc0 = rdtsc(), .mono0 = now_ns() };
+	struct tsc_conv n = { .host_khz = c->host_khz }, best = n;
+	uint64_t cap = c->host_khz * TSC_PAIR_GAP_NS / 1000000, gap = UINT64_MAX;
+
+	for (int i = 0; i < TSC_PAIR_TRIES && gap > cap; i++) {
+		uint64_t t1 = rdtsc();
+
+		n.mono0 = now_ns();
+		n.tsc0 = rdtsc();
+		if (n.tsc0 - t1 < gap) {
+			gap = n.tsc0 - t1;
+			best = n;
+		}
+	}
+	return best;
+}
+
+uint64_t host_tsc_to_mono_now(const struct tsc_conv *c, uint64_t host)
+{
+	struct tsc_conv n = now_pair(c);
 
 	return host_tsc_to_mono(&n, host);
 }
 
 uint64_t mono_to_host_tsc_now(const struct tsc_conv *c, uint64_t mono)
 {
-	struct tsc_conv n = { .host_khz = c->host_khz, .tsc0 = rdtsc(), .mono0 = now_ns() };
+	struct tsc_conv n = now_pair(c);
 
 	return mono_to_host_tsc(&n, mono);
 }

@@ -54,7 +54,12 @@ uint64_t mono_to_host_tsc(const struct tsc_conv *c, uint64_t mono);
  * The same conversions relative to a fresh (TSC, CLOCK_MONOTONIC) pair read
  * now: a rate error then costs ppm of the interval, not ppm of the time since
  * start-up (40 ppm over a 0.3 s run is 12 us, most of a 20 us look period).
+ * The pair errs one way only, by at most TSC_PAIR_GAP_NS unless the thread
+ * is preempted between its reads TSC_PAIR_TRIES times running (tsc.c):
+ * mono -> host TSC never earlier than true, host TSC -> mono never later.
  */
+#define TSC_PAIR_GAP_NS	5000
+#define TSC_PAIR_TRIES	4
 uint64_t host_tsc_to_mono_now(const struct tsc_conv *c, uint64_t host);
 uint64_t mono_to_host_tsc_now(const struct tsc_conv *c, uint64_t mono);
 uint64_t ns_to_guest_cycles(const struct tsc_conv *c, uint64_t ns);
