@@ -346,7 +346,11 @@ static void test_overcommit(void **s)
  * (floored >= 1) and at most one host timer expiry per floor (fired <= 1 +
  * wall / floor). With the floor broken the run would take about as long as
  * the first, and fired (= count) would exceed wall / floor (about count / 2).
- * Sized by this machine's own speed, so it holds on any host.
+ * Sized by this machine's own speed, so it holds on any host. A host that
+ * slows down between the two runs can space the expiries past 2P by itself
+ * (TSan beside a CPU hog: 0 floored once): a run not held back is repeated
+ * with four times the floor, twice at most; the bound on fired holds in
+ * every run.
  */
 /*
  * The storm's re-arm interval: the shortest of 100, 200, 400 ... 6400 us at
@@ -404,11 +408,19 @@ static void test_storm_floor(void **s)
 	vt_free(&r);
 	if (floor_us < 1)
 		floor_us = 1;
-	v = storm_run(&r, floor_us);
-	wall_ns = (int64_t)(json_number_value(json_object_get(r.run, "wall_s")) * 1e9);
+	for (int tries = 0;; tries++) {
+		v = storm_run(&r, floor_us);
+		wall_ns = (int64_t)(json_number_value(json_object_get(r.run, "wall_s")) * 1e9);
+		assert_in_range(jint(v, "host.fired"), 1, 1 + wall_ns / (floor_us * 1000));
+		assert_int_equal(jint(r.run, "timer_floor_ns"), floor_us * 1000);
+		if (jint(v, "host.floored") > 0 || tries == 2)
+			break;
+		print_message("  storm: floor %lld us held nothing back (the host slowed): "
+			      "again with %lld us\n", (long long)floor_us, (long long)floor_us * 4);
+		vt_free(&r);
+		floor_us *= 4;
+	}
 	assert_in_range(jint(v, "host.floored"), 1, INT64_MAX);
-	assert_in_range(jint(v, "host.fired"), 1, 1 + wall_ns / (floor_us * 1000));
-	assert_int_equal(jint(r.run, "timer_floor_ns"), floor_us * 1000);
 	print_message("  storm: floor %lld us: %lld expiries (%lld floored) in %.2f s, housekeeping %.1f%% of wall\n",
 		      (long long)floor_us, (long long)jint(v, "host.fired"),
 		      (long long)jint(v, "host.floored"), wall_ns / 1e9,
