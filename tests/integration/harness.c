@@ -267,8 +267,18 @@ void check_delivery(json_t *run, int vcpus, int count, int64_t late_ns)
 {
 	json_t *per = json_object_get(run, "per_vcpu");
 	const char *lapic = json_string_value(json_object_get(run, "lapic"));
+	const char *deliver = json_string_value(json_object_get(run, "deliver"));
 	bool periodic = lapic && !strcmp(lapic, "periodic");
-	int64_t sum_irqs = 0;
+	/*
+	 * deliver=kernel is stock KVM's in-kernel LAPIC timer, not vtimer's: on
+	 * the PVM host it delivered an interrupt 16.4 us before its TSC deadline
+	 * now and then (kvm, latency, 2 vCPUs, under TSan: the guest's anomaly
+	 * record). The guest waits such an interrupt out (no sample is early:
+	 * asserted below), and the tests report KVM's early interrupts instead
+	 * of failing on them. vtimer's own deliveries must never be early.
+	 */
+	bool kvm_owns = deliver && !strcmp(deliver, "kernel");
+	int64_t sum_irqs = 0, kvm_early = 0;
 
 	assert_non_null(per);
 	assert_int_equal(json_array_size(per), vcpus);
@@ -278,7 +288,7 @@ void check_delivery(json_t *run, int vcpus, int count, int64_t late_ns)
 
 		/* The asserts below name only their line: say which run and vCPU. */
 		if (jint(v, "guest.events") != count || jint(v, "guest.lost") ||
-		    jint(v, "guest.early") || jint(v, "guest.unexpected") ||
+		    (jint(v, "guest.early") && !kvm_owns) || jint(v, "guest.unexpected") ||
 		    jint(v, "guest.far_exits") || jint(v, "latency_ns.min") < 0 ||
 		    jint(v, "latency_ns.max") > late_ns)
 			print_message("  failing: --timer=%s --workload=%s vCPU %d: events %lld of %d, "
@@ -297,12 +307,17 @@ void check_delivery(json_t *run, int vcpus, int count, int64_t late_ns)
 			char *a = json_dumps(json_object_get(v, "anomaly"), JSON_COMPACT);
 
 			/* the guest's record of its first one: what led to it */
-			print_message("  failing: vCPU %d's first anomaly: %s\n", i, a ? a : "?");
+			print_message("  %s: vCPU %d's first anomaly: %s\n",
+				      kvm_owns && !jint(v, "guest.unexpected") ? "note (stock KVM)" :
+				      "failing", i, a ? a : "?");
 			free(a);
 		}
 		assert_int_equal(jint(v, "guest.events"), count);
 		assert_int_equal(jint(v, "guest.lost"), 0);
-		assert_int_equal(jint(v, "guest.early"), 0);
+		if (kvm_owns)
+			kvm_early += jint(v, "guest.early");
+		else
+			assert_int_equal(jint(v, "guest.early"), 0);
 		assert_int_equal(jint(v, "guest.unexpected"), 0);
 		assert_int_equal(jint(v, "guest.far_exits"), 0);
 		assert_in_range(irqs + jint(v, "guest.due_at_program"), count, INT64_MAX);
@@ -315,9 +330,13 @@ void check_delivery(json_t *run, int vcpus, int count, int64_t late_ns)
 	}
 	assert_int_equal(jint(run, "guest.interrupts"), sum_irqs);
 	assert_int_equal(jint(run, "guest.lost"), 0);
-	assert_int_equal(jint(run, "guest.early"), 0);
+	assert_int_equal(jint(run, "guest.early"), kvm_early);
 	assert_int_equal(jint(run, "guest.unexpected"), 0);
 	/* Not the VMM's to assert: said, so a host that breaks it is seen. */
+	if (kvm_early)
+		print_message("note: stock KVM delivered %lld timer interrupts before their TSC "
+			      "deadline (the guest waited them out; no sample early)\n",
+			      (long long)kvm_early);
 	if (jint(run, "guest.halt_shadow_breaks") > 0)
 		print_message("note: this host broke sti's interrupt shadow %lld times (the guest "
 			      "skipped those hlts)\n", (long long)jint(run, "guest.halt_shadow_breaks"));
