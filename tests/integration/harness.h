@@ -39,5 +39,9 @@ void check_delivery(json_t *run, int vcpus, int count, int64_t late_ns);
  * with the mode: op_user is 0 under deliver=kernel, else at least the
  * TSC-deadline writes (check_delivery calls it). */
 void check_ops(json_t *run);
+/* vCPU v of run (vCPU i): no early interrupt, unless stock KVM delivered it
+ * (deliver=kernel: reported, and then no sample may be early); returns the
+ * early interrupts tolerated so. */
+int64_t check_early(json_t *run, json_t *v, int i);
 
 #endif
