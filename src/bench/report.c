@@ -238,6 +238,10 @@ static void report_host(const struct run_report *r, FILE *f)
 				r->hk_scan_ns / 1e3, r->hk_scan_low_ns / 1e3,
 				r->hk_scan_floor_ns / 1e3, r->cfg.mode.scan_ns / 1e3,
 				(unsigned long long)h->near_exits);
+		if (!r->cfg.tuning.predict_off && r->cfg.mode.discover == DISCOVER_SCAN)
+			fprintf(f, "\npredicted scans: %llu predicted after injections, %llu made, %llu deadlines found new there",
+				(unsigned long long)h->predicted, (unsigned long long)r->hk_pred_scans,
+				(unsigned long long)r->hk_pred_found);
 		if (h->prewakes)
 			fprintf(f, "\npre-wake: %llu halted vCPUs kicked ahead of their injection, vCPU wake-up %.1f us (tuned); %llu injected by the kicked vCPU thread, which waited %.1f ms for the deadlines",
 				(unsigned long long)h->prewakes, r->hk_vwake_ns / 1e3,
@@ -288,7 +292,7 @@ static json_t *counters_json(const struct vtimer_counters *c)
 
 static json_t *host_json(const struct timer_stats *h)
 {
-	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
 			 "msr_exits", (json_int_t)h->msr_exits,
 			 "pv_msr_writes", (json_int_t)h->pv_msr_writes,
 			 "pv_gp", (json_int_t)h->pv_gp,
@@ -303,6 +307,7 @@ static json_t *host_json(const struct timer_stats *h)
 			 "prewake_injections", (json_int_t)h->prewake_injections,
 			 "prewake_wait_ns", (json_int_t)h->prewake_wait_ns,
 			 "near_exits", (json_int_t)h->near_exits,
+			 "predicted", (json_int_t)h->predicted,
 			 "bad_lvtt", (json_int_t)h->bad_lvtt,
 			 "fired", (json_int_t)h->fired,
 			 "floored", (json_int_t)h->floored,
@@ -421,8 +426,9 @@ static json_t *run_json(const struct run_report *r)
 	json_object_set_new(run, "timer_share_ppm", json_integer(r->cfg.tuning.share_ppm));
 	json_object_set_new(run, "timer_prewake", json_boolean(!r->cfg.tuning.prewake_off));
 	json_object_set_new(run, "timer_scan", json_string(r->cfg.tuning.scan_fixed ? "fixed" : "auto"));
+	json_object_set_new(run, "timer_predict", json_boolean(!r->cfg.tuning.predict_off));
 	json_object_set_new(run, "housekeeping_cpu", json_integer(r->hk_cpu));
-	hx = json_pack("{sI sI sI sI sI sb sb sI sI sI}",
+	hx = json_pack("{sI sI sI sI sI sb sb sI sI sI sI sI}",
 		       "housekeeping_cpu_ns", (json_int_t)r->hk_cpu_ns,
 		       "scans", (json_int_t)r->hk_scans,
 		       "advance_ns", (json_int_t)r->hk_advance_ns,
@@ -432,7 +438,9 @@ static json_t *run_json(const struct run_report *r)
 		       "scan_auto", r->scan_auto,
 		       "scan_period_ns", (json_int_t)r->hk_scan_ns,
 		       "scan_period_low_ns", (json_int_t)r->hk_scan_low_ns,
-		       "scan_period_floor_ns", (json_int_t)r->hk_scan_floor_ns);
+		       "scan_period_floor_ns", (json_int_t)r->hk_scan_floor_ns,
+		       "predicted_scans", (json_int_t)r->hk_pred_scans,
+		       "predicted_scan_found", (json_int_t)r->hk_pred_found);
 	json_object_update(json_object_get(run, "host"), hx);	/* copies: hx is ours */
 	json_decref(hx);
 	json_object_set_new(run, "timer_advance",

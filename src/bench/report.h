@@ -77,6 +77,7 @@ struct run_report {
 	uint64_t hk_vwake_ns;		/* pre-wake: a kicked vCPU's wake-up at the end */
 	uint64_t hk_scan_ns, hk_scan_low_ns, hk_scan_floor_ns;	/* scan period: at the end,
 					 * the lowest it went, its floor (hk.c) */
+	uint64_t hk_pred_scans, hk_pred_found;	/* predicted scans; deadlines new there */
 	bool scan_auto;			/* the scan period adapted (discover=scan, not fixed) */
 	bool prewake;			/* pre-wake in force (on, and KVM tells halted vCPUs) */
 	bool engine;			/* the VMM's timer engine ran (deliver != kernel) */

@@ -137,6 +137,7 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	r->hk_vwake_ns = hk_vwake_ns(eng.hk);
 	hk_scan_period(eng.hk, &r->hk_scan_ns, &r->hk_scan_low_ns, &r->hk_scan_floor_ns);
 	r->scan_auto = eng.scan_auto;
+	hk_predicted(eng.hk, &r->hk_pred_scans, &r->hk_pred_found);
 	r->prewake = eng.prewake;
 	r->status = vm.exit_status;
 	snprintf(r->error, sizeof(r->error), "%s", vm.error);

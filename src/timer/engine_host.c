@@ -215,6 +215,7 @@ int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_
 	}
 	e->prewake = m->deliver == DELIVER_HOUSEKEEPING && !t->prewake_off;
 	e->scan_auto = m->discover == DISCOVER_SCAN && !t->scan_fixed;
+	e->predict = m->discover == DISCOVER_SCAN && !t->predict_off;
 	for (int i = 0; i < vm->nr_vcpus; i++)
 		if (e->vt[i].blocking_idx < 0)
 			e->prewake = false;	/* no `blocking` stat: cannot tell halted vCPUs */

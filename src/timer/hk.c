@@ -35,6 +35,17 @@
  * heap through hk_update: the kicked thread injects only the one handed
  * over, still armed and due.
  *
+ * Predicted scans (discover=scan): the periodic scan promises the guest a
+ * look within a period, so a deadline the guest programs nearer than that
+ * (because it woke late: a slow host) costs it an exit. A periodic guest's
+ * next deadline is its last one plus its period, so after each injection
+ * the host also scans just ahead of that (vtimer.c, predict_scan): the
+ * guest finds the predicted scan as its horizon and stores its deadline in
+ * the page however late it programs it, up to the scan itself. Each scan
+ * publishes as horizon the earlier of the next periodic and the next
+ * predicted scan; any scan is a valid look (docs/pv-abi.md 5.3), so extra
+ * scans never break an earlier promise, and the periodic ones go on.
+ *
  * No loop here holds the lock while it waits: every iteration either sleeps
  * on the condition variable (which releases it) or drops it. A deadline past
  * the horizon (tsc.h: "never") has no host timer: with nothing else armed
@@ -67,6 +78,10 @@ struct hk {
 	int n;
 	bool stop;
 	uint64_t next_scan;		/* discover=scan: monotonic ns of the next scan */
+	uint64_t next_periodic;		/* ... of the next periodic one */
+	_Atomic uint64_t pred_next;	/* ... of the earliest predicted one, UINT64_MAX = none */
+	uint64_t wake_at;		/* monotonic ns the thread sleeps until, 0 = awake */
+	uint64_t pred_scans, pred_found;	/* scans made for a prediction; found new there */
 	uint64_t scan_ns;		/* ... the period now (auto: adapts) */
 	uint64_t scan_low, scan_floor;	/* ... the lowest it went; its floor (ns) */
 	uint64_t found, near;		/* deadlines found by scans, near exits: sums */
@@ -164,17 +179,20 @@ void hk_update(struct hk *hk, struct vcpu_timer *vt)
 	pthread_mutex_unlock(&hk->lock);
 }
 
-void hk_scan_all(struct hk *hk, uint64_t next_host_tsc)
+uint64_t hk_scan_all(struct hk *hk, uint64_t next_host_tsc)
 {
 	struct timer_engine *e = hk->e;
-	uint64_t found = 0, near = 0;
+	uint64_t found = 0, near = 0, new = 0;
 
 	for (int i = 0; i < e->vm->nr_vcpus; i++) {
 		struct vcpu_timer *vt = &e->vt[i];
+		uint64_t before;
 
 		pthread_mutex_lock(&vt->lock);
+		before = vt->st.discovered;
 		vt_scan(vt, host_to_guest_tsc(&vt->tsc, next_host_tsc),
 			ns_to_guest_cycles(&vt->tsc, SCAN_MARGIN_NS));
+		new += vt->st.discovered - before;
 		found += vt->st.discovered;
 		near += vt->st.near_exits;
 		pthread_mutex_unlock(&vt->lock);
@@ -182,6 +200,49 @@ void hk_scan_all(struct hk *hk, uint64_t next_host_tsc)
 	hk->found = found;
 	hk->near = near;
 	hk->scans++;
+	return new;
+}
+
+void hk_predict(struct hk *hk, uint64_t mono)
+{
+	uint64_t c;
+
+	if (!hk)
+		return;
+	c = atomic_load_explicit(&hk->pred_next, memory_order_relaxed);
+	while (mono < c && !atomic_compare_exchange_weak(&hk->pred_next, &c, mono))
+		;
+	pthread_mutex_lock(&hk->lock);
+	if (mono < hk->wake_at)
+		pthread_cond_signal(&hk->cond);	/* sleeping past it */
+	pthread_mutex_unlock(&hk->lock);
+}
+
+/*
+ * The earliest prediction after now, made the next one to wait for; one
+ * that hk_predict stores meanwhile is kept if earlier.
+ */
+static uint64_t predicted_after(struct hk *hk, uint64_t now)
+{
+	struct timer_engine *e = hk->e;
+	uint64_t best = UINT64_MAX, c;
+
+	for (int i = 0; i < e->vm->nr_vcpus; i++) {
+		struct vcpu_timer *vt = &e->vt[i];
+		uint64_t p = atomic_load_explicit(&vt->pred_scan, memory_order_relaxed);
+
+		if (p && p <= now) {	/* passed: step on to the next period, if any */
+			pthread_mutex_lock(&vt->lock);
+			p = vt_predict_next(vt, now);
+			pthread_mutex_unlock(&vt->lock);
+		}
+		if (p > now && p < best)
+			best = p;
+	}
+	c = atomic_load_explicit(&hk->pred_next, memory_order_relaxed);
+	while (!atomic_compare_exchange_weak(&hk->pred_next, &c, c > now && c < best ? c : best))
+		;
+	return c > now && c < best ? c : best;
 }
 
 /* Pre-wake: is vt's vCPU halted in KVM (its `blocking` stat)? */
@@ -339,18 +400,33 @@ static void scan_adapt(struct hk *hk)
 	hk->ctl_cpu = cpu;
 }
 
-/* discover=scan:P: one scan every P (auto: see above), its horizon the next scan. */
+/*
+ * discover=scan:P: one scan every P (auto: see above), and one at each
+ * predicted time (see the top); its horizon the next scan of either kind.
+ */
 static uint64_t scan_step(struct hk *hk, uint64_t now, uint64_t heap_wake)
 {
 	uint64_t period = hk->scan_ns;
+	uint64_t pred = atomic_load_explicit(&hk->pred_next, memory_order_relaxed);
 
-	if (now >= hk->next_scan) {
+	if (now >= hk->next_scan || now >= pred) {
+		bool periodic = now >= hk->next_periodic;
+		uint64_t new;
+
 		/* keep the phase unless a whole period was missed */
-		hk->next_scan = (now - hk->next_scan < period ? hk->next_scan : now) + period;
-		hk_scan_all(hk, mono_to_host_tsc_now(&hk->e->vt[0].tsc, hk->next_scan));
+		if (periodic)
+			hk->next_periodic = (now - hk->next_periodic < period ?
+					     hk->next_periodic : now) + period;
+		pred = predicted_after(hk, now);
+		hk->next_scan = pred < hk->next_periodic ? pred : hk->next_periodic;
+		new = hk_scan_all(hk, mono_to_host_tsc_now(&hk->e->vt[0].tsc, hk->next_scan));
+		if (!periodic) {
+			hk->pred_scans++;
+			hk->pred_found += new;
+		}
 		scan_adapt(hk);
 	}
-	return hk->next_scan;
+	return hk->next_scan < pred ? hk->next_scan : pred;
 }
 
 /*
@@ -426,7 +502,7 @@ static void *hk_thread(void *arg)
 	struct timespec cpu;
 
 	prctl(PR_SET_TIMERSLACK, 1UL);
-	hk->next_scan = now_ns();
+	hk->next_scan = hk->next_periodic = now_ns();
 	pthread_mutex_lock(&hk->lock);
 	while (!__atomic_load_n(&hk->stop, __ATOMIC_RELAXED)) {
 		uint64_t now, wake, next;
@@ -447,10 +523,14 @@ static void *hk_thread(void *arg)
 			__builtin_ia32_pause();
 			pthread_mutex_lock(&hk->lock);
 		} else if (wake == UINT64_MAX) {
+			hk->wake_at = wake;
 			pthread_cond_wait(&hk->cond, &hk->lock);
+			hk->wake_at = 0;
 			hk->wakes++;
 		} else {
+			hk->wake_at = wake;
 			wait_until(hk, wake);
+			hk->wake_at = 0;
 			hk->wakes++;
 		}
 	}
@@ -468,6 +548,7 @@ struct hk *hk_create(struct timer_engine *e)
 	if (!hk)
 		return NULL;
 	hk->e = e;
+	atomic_init(&hk->pred_next, UINT64_MAX);
 	/* the floor is the preset's period until a wake-up's cost is measured */
 	hk->scan_ns = hk->scan_low = hk->scan_floor = e->mode.scan_ns;
 	hk->advance_max = HK_ADVANCE_MAX_NS * e->host_khz / 1000000;
@@ -548,6 +629,12 @@ static uint64_t cycles_ns(struct hk *hk, uint64_t c)
 uint64_t hk_advance_ns(struct hk *hk) { return hk ? cycles_ns(hk, hk->advance) : 0; }
 uint64_t hk_spin_ns(struct hk *hk) { return hk ? cycles_ns(hk, hk->spin_cycles) : 0; }
 uint64_t hk_scans(struct hk *hk) { return hk ? hk->scans : 0; }
+
+void hk_predicted(struct hk *hk, uint64_t *scans, uint64_t *found)
+{
+	*scans = hk ? hk->pred_scans : 0;
+	*found = hk ? hk->pred_found : 0;
+}
 
 void hk_scan_period(struct hk *hk, uint64_t *now_ns, uint64_t *low_ns, uint64_t *floor_ns)
 {

@@ -50,6 +50,7 @@ struct timer_stats {
 	uint64_t prewakes;		/* halted vCPUs kicked awake ahead of an injection */
 	uint64_t prewake_injections;	/* ... whose injection their own thread made */
 	uint64_t prewake_wait_ns;	/* time kicked vCPU threads waited for their deadline */
+	uint64_t predicted;		/* injections after which a scan was predicted (hk.c) */
 	uint64_t near_exits;		/* TSC-deadline exits with the page on for a deadline
 					 * before the published horizon + margin (hk.c, auto
 					 * scan period: what a shorter period saves) */
@@ -85,6 +86,12 @@ struct vcpu_timer {
 	int blocking_idx;		/* KVM's `blocking` vCPU stat, -1 = none */
 	timer_t ptimer;			/* deliver=vcpu: POSIX timer signalling the vCPU thread */
 	bool ptimer_ok;
+	uint64_t pred_last;		/* guest TSC of the last deadline injected: predicted scans */
+	uint64_t pred_per;		/* ... the guest's period as learned, guest TSC cycles */
+	uint64_t pred_cand;		/* ... a new period seen once, to be confirmed */
+	unsigned int pred_left;		/* ... periods still to predict without an injection */
+	_Atomic uint64_t pred_scan;	/* ... monotonic ns of the next predicted scan, 0 = none
+					 * (written under vt->lock; hk.c reads it without) */
 	int64_t budget;			/* storm share: host TSC cycles of expiry time left */
 	uint64_t budget_t;		/* ... as of this host TSC */
 	struct timer_stats st;
@@ -118,6 +125,7 @@ struct timer_engine {
 	int64_t advance_ns;		/* housekeeping timer advance: -1 = self-tuned */
 	bool prewake;			/* kick halted vCPUs awake ahead of injections (hk.c) */
 	bool scan_auto;			/* discover=scan: the period adapts (hk.c, auto scan period) */
+	bool predict;			/* discover=scan: predicted scans (hk.c) */
 	/* Injection; NULL = KVM_SIGNAL_MSI on the VM (the engine bench stubs it). */
 	int (*signal_msi)(struct vcpu_timer *vt, struct kvm_msi *msi);
 };
@@ -158,7 +166,18 @@ struct timer_tuning {
 	int64_t advance_ns;		/* housekeeping timer advance, HK_ADVANCE_AUTO = tuned */
 	bool prewake_off;		/* --timer-prewake=off (hk.c, "Pre-wake") */
 	bool scan_fixed;		/* --timer-scan=fixed (hk.c, "Auto scan period") */
+	bool predict_off;		/* --timer-predict=off (hk.c, "Predicted scans") */
 };
+
+/*
+ * Predicted scans (hk.c): after injecting deadline D, PERIOD after the one
+ * before it, the housekeeping thread also scans HK_PREDICT_LEAD_NS ahead of
+ * D + PERIOD (the scan margin plus slack for the conversions and for jitter
+ * in the guest's deadlines), for periods up to HK_PREDICT_MAX_NS.
+ */
+#define HK_PREDICT_LEAD_NS	(VTIMER_PV_SCAN_MARGIN_NS + 20000)
+#define HK_PREDICT_MAX_NS	100000000
+#define HK_PREDICT_AHEAD	8	/* periods predicted on after the last injection */
 
 /*
  * Auto scan period (hk.c): decided every HK_SCAN_WINDOW deadlines; shrinks
@@ -236,6 +255,8 @@ void vt_expire(struct vcpu_timer *vt);
 /* A delivery spent cycles of host time on an expiry of vt: the storm share. */
 void vt_charge(struct vcpu_timer *vt, uint64_t cycles);
 void vt_scan(struct vcpu_timer *vt, uint64_t horizon, uint64_t margin);
+/* The next predicted scan after monotonic ns now, stepping periods on; 0 = none. */
+uint64_t vt_predict_next(struct vcpu_timer *vt, uint64_t now);
 int vt_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val);
 int vt_rdmsr(struct vcpu *vcpu, uint32_t msr, uint64_t *val);
 void vt_kicked(struct vcpu *vcpu);
@@ -251,8 +272,13 @@ void hk_free(struct hk *hk);
 /* Insert, move or remove vt in the heap (vt->host_deadline, 0 = remove). */
 void hk_update(struct hk *hk, struct vcpu_timer *vt);
 struct vcpu_timer *hk_peek(struct hk *hk);	/* earliest timer, NULL if none */
-/* One scan of every vCPU's page, horizon next_host_tsc, as the thread does. */
-void hk_scan_all(struct hk *hk, uint64_t next_host_tsc);
+/* One scan of every vCPU's page, horizon next_host_tsc, as the thread does;
+ * returns the deadlines it found new. */
+uint64_t hk_scan_all(struct hk *hk, uint64_t next_host_tsc);
+/* A scan predicted at monotonic ns `mono` (vt_expire; vt->lock held). */
+void hk_predict(struct hk *hk, uint64_t mono);
+/* Scans made for a prediction alone, and the deadlines they found new. */
+void hk_predicted(struct hk *hk, uint64_t *scans, uint64_t *found);
 /* Expires every due heap timer, as the thread does; returns how many. */
 int hk_expire_due(struct hk *hk);
 uint64_t hk_cpu_ns(struct hk *hk);

@@ -202,6 +202,70 @@ static void arm_look(struct vcpu_timer *vt, uint64_t now)
 	vt->look = true;
 }
 
+/*
+ * Predicted scans (hk.c): deadline d, just injected, came `per` after the
+ * one injected before it; a periodic guest's next is likely d + per. Ask
+ * the housekeeping thread to scan HK_PREDICT_LEAD_NS ahead of it, and of
+ * the HK_PREDICT_AHEAD periods after it (vt_predict_next), so a guest that
+ * runs some of its deadlines itself (due when programmed) and so injects
+ * none for them stays predicted. A gap of a whole number of learned periods
+ * keeps the period; another gap becomes the period once seen twice running
+ * (a timer of another period, such as the tick, between two of a periodic
+ * task's does not reset it). Only a scan's timing depends on the guest: a wrong
+ * guess costs the housekeeping thread one wake-up.
+ */
+static void predict_scan(struct vcpu_timer *vt, uint64_t d)
+{
+	const struct tsc_conv *tc = &vt->tsc;
+	uint64_t per = d - vt->pred_last, lead = ns_to_guest_cycles(tc, HK_PREDICT_LEAD_NS);
+	uint64_t old = vt->pred_per, h, m;
+
+	if (!vt->pred_last || d <= vt->pred_last || per <= lead ||
+	    per > ns_to_guest_cycles(tc, HK_PREDICT_MAX_NS)) {
+		vt->pred_last = d;
+		return;
+	}
+	vt->pred_last = d;
+	if (old) {
+		uint64_t k = (per + old / 2) / old, c = vt->pred_cand;
+
+		if (k >= 1 && k <= HK_PREDICT_AHEAD + 1 &&
+		    (per > k * old ? per - k * old : k * old - per) <= old / 16) {
+			per = old;
+		} else if (c && (per > c ? per - c : c - per) <= c / 16) {
+			vt->pred_cand = 0;	/* seen twice: the new period */
+		} else {
+			vt->pred_cand = per;
+			per = old;
+		}
+	}
+	vt->pred_per = per;
+	vt->pred_left = HK_PREDICT_AHEAD;
+	h = guest_deadline_to_host(tc, d + per - lead, rdtsc());
+	if (h == TSC_HOST_NEVER || (m = host_tsc_to_mono_now(tc, h)) <= now_ns())
+		return;
+	atomic_store_explicit(&vt->pred_scan, m, memory_order_relaxed);
+	vt->st.predicted++;
+	hk_predict(vt->eng->hk, m);
+}
+
+uint64_t vt_predict_next(struct vcpu_timer *vt, uint64_t now)
+{
+	uint64_t p = atomic_load_explicit(&vt->pred_scan, memory_order_relaxed);
+	uint64_t per_ns = vt->tsc.guest_khz ? vt->pred_per * 1000000 / vt->tsc.guest_khz : 0;
+
+	while (p && p <= now) {
+		if (!vt->pred_left || !per_ns) {
+			p = 0;
+			break;
+		}
+		vt->pred_left--;
+		p += per_ns;
+	}
+	atomic_store_explicit(&vt->pred_scan, p, memory_order_relaxed);
+	return p;
+}
+
 void vt_expire(struct vcpu_timer *vt)
 {
 	uint64_t p, now;
@@ -240,6 +304,8 @@ void vt_expire(struct vcpu_timer *vt)
 		vt->st.dropped++;
 	} else if (p <= now) {
 		inject(vt);
+		if (vt->eng->predict)
+			predict_scan(vt, p);
 		if (vt->eng->look_ns) {
 			vt->look_until = now + ns_to_guest_cycles(&vt->tsc, LOOK_WINDOW_NS);
 			arm_look(vt, now);

@@ -244,6 +244,43 @@ static void test_scan_auto(void **s)
 	}
 }
 
+/*
+ * Predicted scans (hk.c, vtimer.c predict_scan). On: `cyclic`'s deadlines
+ * come a period apart, so injections predict scans, each prediction comes
+ * from one injection, and the scans made for predictions alone are at most
+ * the predictions and the periods stepped on after each (HK_PREDICT_AHEAD).
+ * Off: none. Every run delivers every timer, never early.
+ */
+#define PREDICT_AHEAD	8	/* HK_PREDICT_AHEAD, src/timer/timer.h */
+
+static void test_predict(void **s)
+{
+	(void)s;
+	require_kvm();
+	for (int on = 1; on >= 0; on--) {
+		struct vt_result r;
+		json_t *j = run(&r, "pvtimer", "cyclic", 1, 200, on ? NULL : "--timer-predict=off");
+		long long pred = jint(j, "host.predicted"), scans = jint(j, "host.predicted_scans");
+
+		check_delivery(j, 1, 200, late_bound_ns(1));
+		print_message("  predict %s: %lld predictions of %lld injections, %lld scans made for "
+			      "them, %lld deadlines found new there\n", on ? "on" : "off", pred,
+			      (long long)jint(j, "host.injections"), scans,
+			      (long long)jint(j, "host.predicted_scan_found"));
+		assert_true(json_is_true(json_object_get(r.run, "timer_predict")) == on);
+		if (on) {
+			assert_in_range(pred, 1, jint(j, "host.injections"));
+			assert_in_range(scans, 0, pred * (1 + PREDICT_AHEAD));
+			assert_in_range(jint(j, "host.predicted_scan_found"), 0,
+					jint(j, "host.discovered"));
+		} else {
+			assert_int_equal(pred, 0);
+			assert_int_equal(scans, 0);
+		}
+		vt_free(&r);
+	}
+}
+
 static void test_switch(void **s)
 {
 	(void)s;
@@ -576,6 +613,7 @@ int main(void)
 		cmocka_unit_test(test_exits_pv_window),
 		cmocka_unit_test(test_prewake),
 		cmocka_unit_test(test_scan_auto),
+		cmocka_unit_test(test_predict),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_attack_boot_record),
 		cmocka_unit_test(test_attack_deadline_never),

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Predicted scans (src/timer/hk.c, vtimer.c predict_scan): after each
+ * injection the host learns the guest's period and asks for a scan
+ * HK_PREDICT_LEAD_NS ahead of the next expected deadline. Checked without
+ * KVM: when a prediction is made and where it lands, which gaps keep the
+ * learned period, and how vt_predict_next steps on. The mirrored LVTT is
+ * masked, so injections show as `dropped` and make no ioctl. Guest TSC =
+ * host TSC; the conversions are set to 1 cycle per ns.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fake_vm.h"
+
+#define LVTT_MASKED_DEADLINE	(0x40u | (1u << 16) | (2u << 17))
+#define PER			10000000ULL	/* 10 ms at 1 cycle per ns */
+
+static struct vm *vm;
+static struct timer_engine eng;
+static struct vcpu_timer vt;
+static struct vtimer_pv_page page;
+
+static int setup(void **state)
+{
+	(void)state;
+	vm = fake_vm_new(1, 4096);
+	assert_non_null(vm);
+	fake_engine_init(&eng, &vt, vm, DELIVER_HOUSEKEEPING, 0, 1000000);
+	eng.mode.discover = DISCOVER_SCAN;
+	eng.features = VTIMER_F_HORIZON;
+	eng.predict = true;
+	eng.hk = hk_create(&eng);
+	assert_non_null(eng.hk);
+	memset(&page, 0, sizeof(page));
+	page.version = VTIMER_PV_VERSION;
+	page.lvtt = LVTT_MASKED_DEADLINE;
+	vt.page = &page;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	hk_free(eng.hk);
+	pthread_mutex_destroy(&vt.lock);
+	fake_vm_free(vm);
+	return 0;
+}
+
+/* The host injects guest deadline d (already passed). */
+static void inject(uint64_t d)
+{
+	page.pending = d;
+	vt_expire(&vt);
+}
+
+static void test_second_injection_predicts_the_next(void **state)
+{
+	uint64_t now = __builtin_ia32_rdtsc(), d2 = now - 1000, mono = now_ns();
+	uint64_t want = mono + PER - HK_PREDICT_LEAD_NS - 1000, got;
+
+	(void)state;
+	inject(d2 - PER);
+	assert_int_equal(vt.st.dropped, 1);
+	assert_int_equal(vt.st.predicted, 0);	/* one deadline: no period yet */
+	assert_int_equal(vt.pred_scan, 0);
+	inject(d2);
+	assert_int_equal(vt.st.dropped, 2);
+	assert_int_equal(vt.st.predicted, 1);
+	assert_int_equal(vt.pred_per, PER);
+	got = vt.pred_scan;
+	/* at 1 cycle per ns: d2 + PER - lead, within what the test's own run
+	 * time moves the fake rate (a tenth of the period) */
+	assert_true(got + PER / 10 >= want);
+	assert_true(got <= want + PER / 10);
+}
+
+static void test_gaps_keep_or_confirm_the_period(void **state)
+{
+	uint64_t t = __builtin_ia32_rdtsc() - 20 * PER;
+
+	(void)state;
+	inject(t);
+	inject(t + PER);
+	assert_int_equal(vt.pred_per, PER);
+	inject(t + 3 * PER);			/* two periods: one run by the guest itself */
+	assert_int_equal(vt.pred_per, PER);
+	inject(t + 3 * PER + PER / 100);	/* within a sixteenth of one period */
+	assert_int_equal(vt.pred_per, PER);
+	inject(t + 6 * PER);			/* 2.99 periods: a multiple */
+	assert_int_equal(vt.pred_per, PER);
+	inject(t + 6 * PER + PER / 2);		/* half a period (another timer): seen once */
+	assert_int_equal(vt.pred_per, PER);
+	inject(t + 8 * PER);			/* 1.5 periods: seen once */
+	assert_int_equal(vt.pred_per, PER);
+	inject(t + 9 * PER + PER / 2);		/* 1.5 periods again: the new period */
+	assert_int_equal(vt.pred_per, PER + PER / 2);
+	/* all predictions fell in the past: none was made */
+	assert_int_equal(vt.st.predicted, 0);
+}
+
+static void test_short_or_long_periods_predict_nothing(void **state)
+{
+	uint64_t t = __builtin_ia32_rdtsc() - 1000;
+
+	(void)state;
+	inject(t - HK_PREDICT_LEAD_NS);	/* no longer than the lead */
+	inject(t);
+	assert_int_equal(vt.st.predicted, 0);
+	assert_int_equal(vt.pred_scan, 0);
+	inject(t + HK_PREDICT_MAX_NS + 1);	/* longer than the longest predicted */
+	assert_int_equal(vt.st.predicted, 0);
+	assert_int_equal(vt.pred_scan, 0);
+}
+
+static void test_predict_next_steps_periods(void **state)
+{
+	uint64_t x = 1000000000ULL;
+
+	(void)state;
+	vt.pred_per = PER;
+	vt.pred_left = 2;
+	vt.pred_scan = x;
+	assert_int_equal(vt_predict_next(&vt, x - 1), x);	/* not passed: kept */
+	assert_int_equal(vt_predict_next(&vt, x), x + PER);
+	assert_int_equal(vt.pred_left, 1);
+	assert_int_equal(vt_predict_next(&vt, x + 5 * PER / 2), 0);	/* one left, two passed */
+	assert_int_equal(vt.pred_scan, 0);
+	assert_int_equal(vt_predict_next(&vt, x + 10 * PER), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_second_injection_predicts_the_next, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_gaps_keep_or_confirm_the_period, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_short_or_long_periods_predict_nothing, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_predict_next_steps_periods, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
