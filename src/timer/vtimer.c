@@ -208,8 +208,8 @@ static void arm_look(struct vcpu_timer *vt, uint64_t now)
  * the housekeeping thread to scan HK_PREDICT_LEAD_NS ahead of it, and of
  * the HK_PREDICT_AHEAD periods after it (vt_predict_next), so a guest that
  * runs some of its deadlines itself (due when programmed) and so injects
- * none for them stays predicted. A gap of a whole number of learned periods
- * keeps the period; another gap becomes the period once seen twice running
+ * none for them stays predicted. A gap of about a whole number k of learned
+ * periods keeps the period, as gap / k (exact for a periodic guest); another gap becomes the period once seen twice running
  * (a timer of another period, such as the tick, between two of a periodic
  * task's does not reset it). Only a scan's timing depends on the guest: a wrong
  * guess costs the housekeeping thread one wake-up.
@@ -231,7 +231,7 @@ static void predict_scan(struct vcpu_timer *vt, uint64_t d)
 
 		if (k >= 1 && k <= HK_PREDICT_AHEAD + 1 &&
 		    (per > k * old ? per - k * old : k * old - per) <= old / 16) {
-			per = old;
+			per /= k;	/* the period as this gap measures it */
 		} else if (c && (per > c ? per - c : c - per) <= c / 16) {
 			vt->pred_cand = 0;	/* seen twice: the new period */
 		} else {

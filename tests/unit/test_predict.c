@@ -90,15 +90,15 @@ static void test_gaps_keep_or_confirm_the_period(void **state)
 	assert_int_equal(vt.pred_per, PER);
 	inject(t + 3 * PER);			/* two periods: one run by the guest itself */
 	assert_int_equal(vt.pred_per, PER);
-	inject(t + 3 * PER + PER / 100);	/* within a sixteenth of one period */
-	assert_int_equal(vt.pred_per, PER);
-	inject(t + 6 * PER);			/* 2.99 periods: a multiple */
-	assert_int_equal(vt.pred_per, PER);
-	inject(t + 6 * PER + PER / 2);		/* half a period (another timer): seen once */
-	assert_int_equal(vt.pred_per, PER);
-	inject(t + 8 * PER);			/* 1.5 periods: seen once */
-	assert_int_equal(vt.pred_per, PER);
-	inject(t + 9 * PER + PER / 2);		/* 1.5 periods again: the new period */
+	inject(t + 4 * PER + PER / 32);		/* near one period: the period it measures */
+	assert_int_equal(vt.pred_per, PER + PER / 32);
+	inject(t + 5 * PER);
+	assert_int_equal(vt.pred_per, PER - PER / 32);
+	inject(t + 5 * PER + PER / 2);		/* half a period (another timer): seen once */
+	assert_int_equal(vt.pred_per, PER - PER / 32);
+	inject(t + 7 * PER);			/* 1.5 periods: seen once */
+	assert_int_equal(vt.pred_per, PER - PER / 32);
+	inject(t + 8 * PER + PER / 2);		/* 1.5 periods again: the new period */
 	assert_int_equal(vt.pred_per, PER + PER / 2);
 	/* all predictions fell in the past: none was made */
 	assert_int_equal(vt.st.predicted, 0);
