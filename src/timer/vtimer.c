@@ -208,17 +208,20 @@ static void arm_look(struct vcpu_timer *vt, uint64_t now)
  * the housekeeping thread to scan HK_PREDICT_LEAD_NS ahead of it, and of
  * the HK_PREDICT_AHEAD periods after it (vt_predict_next), so a guest that
  * runs some of its deadlines itself (due when programmed) and so injects
- * none for them stays predicted. A gap of about a whole number k of learned
- * periods keeps the period, as gap / k (exact for a periodic guest); another gap becomes the period once seen twice running
- * (a timer of another period, such as the tick, between two of a periodic
- * task's does not reset it). Only a scan's timing depends on the guest: a wrong
- * guess costs the housekeeping thread one wake-up.
+ * none for them stays predicted (a prediction already past steps on to the
+ * next period still ahead). A gap of about a whole number k of learned
+ * periods keeps the period, as gap / k (exact for a periodic guest);
+ * another gap becomes the period once seen twice running (a timer of
+ * another period, such as the tick, between two of a periodic task's does
+ * not reset it). Only a scan's timing depends on the guest: a wrong guess
+ * costs the housekeeping thread one wake-up.
  */
 static void predict_scan(struct vcpu_timer *vt, uint64_t d)
 {
 	const struct tsc_conv *tc = &vt->tsc;
 	uint64_t per = d - vt->pred_last, lead = ns_to_guest_cycles(tc, HK_PREDICT_LEAD_NS);
-	uint64_t old = vt->pred_per, h, m;
+	uint64_t old = vt->pred_per, next, gnow, h, m;
+	unsigned int left;
 
 	if (!vt->pred_last || d <= vt->pred_last || per <= lead ||
 	    per > ns_to_guest_cycles(tc, HK_PREDICT_MAX_NS)) {
@@ -240,13 +243,19 @@ static void predict_scan(struct vcpu_timer *vt, uint64_t d)
 		}
 	}
 	vt->pred_per = per;
-	vt->pred_left = HK_PREDICT_AHEAD;
-	h = guest_deadline_to_host(tc, d + per - lead, rdtsc());
-	if (h == TSC_HOST_NEVER || (m = host_tsc_to_mono_now(tc, h)) <= now_ns())
-		return;
+	/* the first of the next periods whose scan is still ahead */
+	next = d + per - lead;
+	gnow = host_to_guest_tsc(tc, rdtsc());
+	for (left = HK_PREDICT_AHEAD; next <= gnow && left; left--)
+		next += per;
+	vt->pred_left = left;
+	h = next <= gnow ? TSC_HOST_NEVER : guest_deadline_to_host(tc, next, rdtsc());
+	m = h == TSC_HOST_NEVER ? 0 : host_tsc_to_mono_now(tc, h);
 	atomic_store_explicit(&vt->pred_scan, m, memory_order_relaxed);
-	vt->st.predicted++;
-	hk_predict(vt->eng->hk, m);
+	if (m) {
+		vt->st.predicted++;
+		hk_predict(vt->eng->hk, m);
+	}
 }
 
 uint64_t vt_predict_next(struct vcpu_timer *vt, uint64_t now)

@@ -82,7 +82,7 @@ static void test_second_injection_predicts_the_next(void **state)
 
 static void test_gaps_keep_or_confirm_the_period(void **state)
 {
-	uint64_t t = __builtin_ia32_rdtsc() - 20 * PER;
+	uint64_t t = __builtin_ia32_rdtsc() - 40 * PER;
 
 	(void)state;
 	inject(t);
@@ -100,8 +100,25 @@ static void test_gaps_keep_or_confirm_the_period(void **state)
 	assert_int_equal(vt.pred_per, PER - PER / 32);
 	inject(t + 8 * PER + PER / 2);		/* 1.5 periods again: the new period */
 	assert_int_equal(vt.pred_per, PER + PER / 2);
-	/* all predictions fell in the past: none was made */
+	/* every prediction, stepped on HK_PREDICT_AHEAD periods, is still past */
 	assert_int_equal(vt.st.predicted, 0);
+	assert_int_equal(vt.pred_scan, 0);
+}
+
+/* A guest that fell behind: the next period is past, a later one is not. */
+static void test_past_prediction_steps_on(void **state)
+{
+	uint64_t now = __builtin_ia32_rdtsc(), d = now - 2 * PER - PER / 2, mono = now_ns();
+	uint64_t want = mono + PER / 2 - HK_PREDICT_LEAD_NS, got;
+
+	(void)state;
+	inject(d - PER);
+	inject(d);	/* d + PER - lead and d + 2 PER - lead are past */
+	assert_int_equal(vt.st.predicted, 1);
+	assert_int_equal(vt.pred_left, HK_PREDICT_AHEAD - 2);
+	got = vt.pred_scan;
+	assert_true(got + PER / 10 >= want);	/* d + 3 PER - lead */
+	assert_true(got <= want + PER / 10);
 }
 
 static void test_short_or_long_periods_predict_nothing(void **state)
@@ -140,6 +157,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_second_injection_predicts_the_next, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_gaps_keep_or_confirm_the_period, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_past_prediction_steps_on, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_or_long_periods_predict_nothing, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_predict_next_steps_periods, setup, teardown),
