@@ -187,14 +187,15 @@ bool clockevent_program(uint64_t deadline, uint64_t slack, bool may_refuse)
 	 * may one due within the due margin: KVM's lapic_timer_advance fires
 	 * its host timer that much ahead and delivers the interrupt even if
 	 * the deadline is replaced meanwhile. A count one too high costs one
-	 * re-program (kernel/timer.c), never a lost timer.
+	 * re-program (kernel/timer.c), never a lost timer; it is held at
+	 * STALE_MAX (kernel.h), so such counts do not pile up.
 	 */
 	if (old) {
 		uint64_t t = rdtsc_ordered();
 
 		c->prev_programmed = old;	/* for an anomaly's record (timer.c) */
 		c->program_tsc = t;
-		if (old <= t + c->due_margin)
+		if (old <= t + c->due_margin && c->stale < STALE_MAX)
 			c->stale++;
 	}
 	return true;

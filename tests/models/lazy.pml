@@ -67,6 +67,10 @@
  *                        a stale horizon hides a re-stored, served value
  *   -DGUEST_STALE_FLAG   the guest's stale bookkeeping is one flag cleared
  *                        by every interrupt: a stale interrupt looks early
+ *   -DCREDIT_CAP=1       the guest holds one credit at most (it holds
+ *                        STALE_MAX = 2, the default): a stale interrupt looks
+ *                        early. -DCREDIT_CAP=9 -DCREDIT_REACH=3 shows a third
+ *                        credit is reachable (NPROG=4), so the cap binds
  *   -DDUE_STORES_PENDING the guest runs a due deadline itself but also
  *                        stores it in `pending`: the host injects it again
  *   -DNO_DUE_WAIT        the guest runs a deadline within DUE_MARGIN at
@@ -103,6 +107,9 @@
 #define MARGIN		SCAN_LATE
 #endif
 
+#ifndef CREDIT_CAP
+#define CREDIT_CAP	2	/* credits held at most: the guest's STALE_MAX */
+#endif
 #ifndef DUE_MARGIN
 #define DUE_MARGIN	1	/* run_due: a deadline this near is waited out */
 #endif
@@ -433,7 +440,10 @@ end_guest:
 		fi;
 		stored = stored | (1 << D);
 		if
-		:: cur != 0 && cur <= now -> credit++
+		:: cur != 0 && cur <= now && credit < CREDIT_CAP -> credit++
+#ifdef CREDIT_REACH
+			assert(credit < CREDIT_REACH)
+#endif
 		:: else
 		fi;
 		cur = D; cur_id = n; got = 0;

@@ -14,7 +14,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 n=0
 fail=0
-echo "1..32"
+echo "1..35"
 
 # check MODEL SPIN_DEFINES CC_DEFINE EXPECT(clean|caught[:ASSERTION]) WHAT [pan flags]
 # Safety runs compile pan with -DNOCLAIM so invalid end states (deadlocks) and
@@ -106,6 +106,14 @@ check $L "-DFEATURES=2 -DMSR_KEEPS_SEEN" -DNOCLAIM caught:once \
 	"pv horizon: an MSR exit not recorded as seen is armed again by the scan"
 check $L "-DFEATURES=3 -DGUEST_STALE_FLAG" -DNOCLAIM caught:never_early \
 	"pv hybrid: a one-bit stale flag miscounts a stale interrupt as early"
+# Stale credits are capped at 2 (the guest's STALE_MAX): with 4 deadlines a
+# third is reachable, the cap loses no stale interrupt, and a cap of 1 does.
+check $L "-DFEATURES=3 -DNPROG=4 -DCREDIT_CAP=9 -DCREDIT_REACH=3" -DNOCLAIM caught \
+	"pv hybrid: 4 deadlines can owe 3 stale credits (the cap of 2 binds)"
+check $L "-DFEATURES=3 -DNPROG=4" -DNOCLAIM clean \
+	"pv hybrid, stale credits capped at 2: never lost, early, doubled or unasked (4 deadlines)"
+check $L "-DFEATURES=3 -DNPROG=4 -DCREDIT_CAP=1" -DNOCLAIM caught:never_early \
+	"pv hybrid: one stale credit at most books a stale interrupt as early"
 
 # The due rule (guest/kernel/timer.c, run_due): a deadline due, or within
 # DUE_MARGIN, when it becomes the head is waited out and run by the guest,
