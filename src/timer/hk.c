@@ -77,8 +77,7 @@ struct hk {
 	struct vcpu_timer **heap;
 	int n;
 	bool stop;
-	uint64_t next_scan;		/* discover=scan: monotonic ns of the next scan */
-	uint64_t next_periodic;		/* ... of the next periodic one */
+	uint64_t next_periodic;		/* discover=scan: monotonic ns of the next periodic scan */
 	_Atomic uint64_t pred_next;	/* ... of the earliest predicted one, UINT64_MAX = none */
 	uint64_t wake_at;		/* monotonic ns the thread sleeps until, 0 = awake */
 	uint64_t pred_scans, pred_found;	/* scans made for a prediction; found new there */
@@ -409,24 +408,24 @@ static uint64_t scan_step(struct hk *hk, uint64_t now, uint64_t heap_wake)
 	uint64_t period = hk->scan_ns;
 	uint64_t pred = atomic_load_explicit(&hk->pred_next, memory_order_relaxed);
 
-	if (now >= hk->next_scan || now >= pred) {
+	if (now >= hk->next_periodic || now >= pred) {
 		bool periodic = now >= hk->next_periodic;
-		uint64_t new;
+		uint64_t new, next;
 
 		/* keep the phase unless a whole period was missed */
 		if (periodic)
 			hk->next_periodic = (now - hk->next_periodic < period ?
 					     hk->next_periodic : now) + period;
 		pred = predicted_after(hk, now);
-		hk->next_scan = pred < hk->next_periodic ? pred : hk->next_periodic;
-		new = hk_scan_all(hk, mono_to_host_tsc_now(&hk->e->vt[0].tsc, hk->next_scan));
+		next = pred < hk->next_periodic ? pred : hk->next_periodic;
+		new = hk_scan_all(hk, mono_to_host_tsc_now(&hk->e->vt[0].tsc, next));
 		if (!periodic) {
 			hk->pred_scans++;
 			hk->pred_found += new;
 		}
 		scan_adapt(hk);
 	}
-	return hk->next_scan < pred ? hk->next_scan : pred;
+	return pred < hk->next_periodic ? pred : hk->next_periodic;
 }
 
 /*
@@ -502,7 +501,7 @@ static void *hk_thread(void *arg)
 	struct timespec cpu;
 
 	prctl(PR_SET_TIMERSLACK, 1UL);
-	hk->next_scan = hk->next_periodic = now_ns();
+	hk->next_periodic = now_ns();
 	pthread_mutex_lock(&hk->lock);
 	while (!__atomic_load_n(&hk->stop, __ATOMIC_RELAXED)) {
 		uint64_t now, wake, next;
