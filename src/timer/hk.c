@@ -218,19 +218,21 @@ void hk_predict(struct hk *hk, uint64_t mono)
 }
 
 /*
- * The earliest prediction after now, made the next one to wait for; one
- * that hk_predict stores meanwhile is kept if earlier.
+ * The earliest prediction after now, stepping on (under each vt->lock)
+ * those passed or already armed (vt_predict_next), made the next one to
+ * wait for. It replaces the last one, which may have been stepped on; a
+ * second look keeps a prediction hk_predict stored meanwhile.
  */
-static uint64_t predicted_after(struct hk *hk, uint64_t now)
+static uint64_t predicted_min(struct hk *hk, uint64_t now, bool step)
 {
 	struct timer_engine *e = hk->e;
-	uint64_t best = UINT64_MAX, c;
+	uint64_t best = UINT64_MAX;
 
 	for (int i = 0; i < e->vm->nr_vcpus; i++) {
 		struct vcpu_timer *vt = &e->vt[i];
 		uint64_t p = atomic_load_explicit(&vt->pred_scan, memory_order_relaxed);
 
-		if (p && p <= now) {	/* passed: step on to the next period, if any */
+		if (p && step) {
 			pthread_mutex_lock(&vt->lock);
 			p = vt_predict_next(vt, now);
 			pthread_mutex_unlock(&vt->lock);
@@ -238,10 +240,19 @@ static uint64_t predicted_after(struct hk *hk, uint64_t now)
 		if (p > now && p < best)
 			best = p;
 	}
+	return best;
+}
+
+static uint64_t predicted_after(struct hk *hk, uint64_t now)
+{
+	uint64_t c, best;
+
+	atomic_store_explicit(&hk->pred_next, predicted_min(hk, now, true), memory_order_relaxed);
+	best = predicted_min(hk, now, false);
 	c = atomic_load_explicit(&hk->pred_next, memory_order_relaxed);
-	while (!atomic_compare_exchange_weak(&hk->pred_next, &c, c > now && c < best ? c : best))
+	while (best < c && !atomic_compare_exchange_weak(&hk->pred_next, &c, best))
 		;
-	return c > now && c < best ? c : best;
+	return atomic_load_explicit(&hk->pred_next, memory_order_relaxed);
 }
 
 /* Pre-wake: is vt's vCPU halted in KVM (its `blocking` stat)? */

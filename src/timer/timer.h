@@ -89,6 +89,7 @@ struct vcpu_timer {
 	uint64_t pred_last;		/* guest TSC of the last deadline injected: predicted scans */
 	uint64_t pred_per;		/* ... the guest's period as learned, guest TSC cycles */
 	uint64_t pred_cand;		/* ... a new period seen once, to be confirmed */
+	uint64_t pred_dl;		/* ... guest TSC of the deadline pred_scan is for */
 	unsigned int pred_left;		/* ... periods still to predict without an injection */
 	_Atomic uint64_t pred_scan;	/* ... monotonic ns of the next predicted scan, 0 = none
 					 * (written under vt->lock; hk.c reads it without) */
@@ -255,7 +256,10 @@ void vt_expire(struct vcpu_timer *vt);
 /* A delivery spent cycles of host time on an expiry of vt: the storm share. */
 void vt_charge(struct vcpu_timer *vt, uint64_t cycles);
 void vt_scan(struct vcpu_timer *vt, uint64_t horizon, uint64_t margin);
-/* The next predicted scan after monotonic ns now, stepping periods on; 0 = none. */
+/*
+ * The next predicted scan after monotonic ns now, 0 = none, stepping periods
+ * on past now and past a predicted deadline the host already has armed.
+ */
 uint64_t vt_predict_next(struct vcpu_timer *vt, uint64_t now);
 int vt_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val);
 int vt_rdmsr(struct vcpu *vcpu, uint32_t msr, uint64_t *val);

@@ -249,6 +249,7 @@ static void predict_scan(struct vcpu_timer *vt, uint64_t d)
 	for (left = HK_PREDICT_AHEAD; next <= gnow && left; left--)
 		next += per;
 	vt->pred_left = left;
+	vt->pred_dl = next + lead;
 	h = next <= gnow ? TSC_HOST_NEVER : guest_deadline_to_host(tc, next, rdtsc());
 	m = h == TSC_HOST_NEVER ? 0 : host_tsc_to_mono_now(tc, h);
 	atomic_store_explicit(&vt->pred_scan, m, memory_order_relaxed);
@@ -258,18 +259,32 @@ static void predict_scan(struct vcpu_timer *vt, uint64_t d)
 	}
 }
 
+/*
+ * A predicted deadline the host already has armed was programmed in time:
+ * its scan would find nothing new, so it is skipped (a wake-up saved).
+ */
+static bool predicted_armed(const struct vcpu_timer *vt)
+{
+	uint64_t tol = ns_to_guest_cycles(&vt->tsc, HK_PREDICT_LEAD_NS);
+
+	return vt->deadline && !vt->look &&
+	       (vt->deadline > vt->pred_dl ? vt->deadline - vt->pred_dl
+					   : vt->pred_dl - vt->deadline) <= tol;
+}
+
 uint64_t vt_predict_next(struct vcpu_timer *vt, uint64_t now)
 {
 	uint64_t p = atomic_load_explicit(&vt->pred_scan, memory_order_relaxed);
 	uint64_t per_ns = vt->tsc.guest_khz ? vt->pred_per * 1000000 / vt->tsc.guest_khz : 0;
 
-	while (p && p <= now) {
+	while (p && (p <= now || predicted_armed(vt))) {
 		if (!vt->pred_left || !per_ns) {
 			p = 0;
 			break;
 		}
 		vt->pred_left--;
 		p += per_ns;
+		vt->pred_dl += vt->pred_per;
 	}
 	atomic_store_explicit(&vt->pred_scan, p, memory_order_relaxed);
 	return p;

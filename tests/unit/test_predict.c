@@ -149,6 +149,16 @@ static void test_predict_next_steps_periods(void **state)
 	assert_int_equal(vt_predict_next(&vt, x + 5 * PER / 2), 0);	/* one left, two passed */
 	assert_int_equal(vt.pred_scan, 0);
 	assert_int_equal(vt_predict_next(&vt, x + 10 * PER), 0);
+
+	/* a predicted deadline the host already has armed needs no scan */
+	vt.pred_left = 2;
+	vt.pred_scan = x;
+	vt.pred_dl = 5 * PER;
+	vt.deadline = 5 * PER + 1;	/* the guest's value, one cycle later */
+	assert_int_equal(vt_predict_next(&vt, x - 1), x + PER);
+	assert_int_equal(vt.pred_dl, 6 * PER);
+	assert_int_equal(vt_predict_next(&vt, x - 1), x + PER);	/* 6 PER is not armed */
+	vt.deadline = 0;
 }
 
 int main(void)
