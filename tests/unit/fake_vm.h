@@ -60,6 +60,20 @@ static inline void fake_engine_init(struct timer_engine *e, struct vcpu_timer *v
 	vm->timer = e;
 }
 
+/*
+ * vt's PV page as a guest enabled it, its mirrored LVTT in TSC-deadline mode
+ * but masked: every injection shows as `dropped` and makes no ioctl.
+ */
+#define FAKE_LVTT_MASKED_DEADLINE	(0x40u | (1u << 16) | (2u << 17))
+
+static inline void fake_pv_page(struct vcpu_timer *vt, struct vtimer_pv_page *page)
+{
+	memset(page, 0, sizeof(*page));
+	page->version = VTIMER_PV_VERSION;
+	page->lvtt = FAKE_LVTT_MASKED_DEADLINE;
+	vt->page = page;
+}
+
 static inline void fake_vm_free(struct vm *vm)
 {
 	free(vm->mem);

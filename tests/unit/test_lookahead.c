@@ -14,11 +14,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "machine/machine.h"
-#include "timer/timer.h"
+#include "fake_vm.h"
 
 #define MSR_TSC_DEADLINE	0x6e0
-#define LVTT_MASKED_DEADLINE	(0x40u | (1u << 16) | (2u << 17))
 #define FAR			(1ULL << 62)
 
 static struct vm vm;
@@ -34,7 +32,6 @@ static int setup(void **state)
 	memset(&vcpu, 0, sizeof(vcpu));
 	memset(&eng, 0, sizeof(eng));
 	memset(&vt, 0, sizeof(vt));
-	memset(&page, 0, sizeof(page));
 	vm.nr_vcpus = 1;
 	vm.fd = -1;
 	vm.vcpus = &vcpu;
@@ -53,9 +50,7 @@ static int setup(void **state)
 	vt.vcpu = &vcpu;
 	vt.heap_idx = -1;
 	vt.tsc = (struct tsc_conv){ .guest_khz = 1000000, .host_khz = 1000000 };
-	page.version = VTIMER_PV_VERSION;
-	page.lvtt = LVTT_MASKED_DEADLINE;
-	vt.page = &page;
+	fake_pv_page(&vt, &page);
 	return 0;
 }
 
@@ -121,7 +116,7 @@ static void test_rdmsr_reads_guest_deadline(void **state)
 	assert_int_equal(read_deadline(), 0);
 
 	vt.page = NULL;	/* plain MSR: the value written, 0 once fired */
-	vt.lvtt = LVTT_MASKED_DEADLINE;
+	vt.lvtt = FAKE_LVTT_MASKED_DEADLINE;
 	assert_int_equal(vt_wrmsr(&vcpu, MSR_TSC_DEADLINE, now + FAR), 0);
 	assert_int_equal(read_deadline(), now + FAR);
 	vt_expire(&vt);

@@ -17,7 +17,6 @@
 
 #include "fake_vm.h"
 
-#define LVTT_MASKED_DEADLINE	(0x40u | (1u << 16) | (2u << 17))
 #define PER			10000000ULL	/* 10 ms at 1 cycle per ns */
 
 static struct vm *vm;
@@ -36,10 +35,7 @@ static int setup(void **state)
 	eng.predict = true;
 	eng.hk = hk_create(&eng);
 	assert_non_null(eng.hk);
-	memset(&page, 0, sizeof(page));
-	page.version = VTIMER_PV_VERSION;
-	page.lvtt = LVTT_MASKED_DEADLINE;
-	vt.page = &page;
+	fake_pv_page(&vt, &page);
 	return 0;
 }
 
