@@ -63,11 +63,14 @@ for t in $timers; do
 		# deadline had passed before the call) and the page's exit causes
 		p=$(awk '$1 == "total" { printf "%.2f %s %s %.0f", $2 ? 100 * $3 / $2 : 0, $2, $3, $9 / 1000 }
 			/expired sleeps=/ { sub(/.*expired sleeps=/, ""); sub(/ .*/, ""); es = $0 }
-			/before horizon \+ margin=/ { sub(/.*before horizon \+ margin=/, ""); near = $0 }
-			END { printf " %s %s\n", es == "" ? "-" : es, near == "" ? "-" : near }' "$out")
+			/fell due while programming=/ { s = $0; sub(/.*fell due while programming=/, "", s); sub(/,.*/, "", s); fd = s }
+			/made as idle looks: / { s = $0; sub(/.*made as idle looks: /, "", s); sub(/\).*/, "", s); lk = s }
+			/before horizon \+ margin=/ { sub(/.*before horizon \+ margin=/, ""); sub(/ .*/, ""); near = $0 }
+			END { printf " %s %s %s %s\n", es == "" ? "-" : es, near == "" ? "-" : near,
+			      lk == "" ? "0" : lk, fd == "" ? "-" : fd }' "$out")
 		set -- $p
-		printf '  %-8s run %2d: %5s%% (%s writes for %s deadlines; %s near the horizon; p50 late %s us, %s sleeps already passed)\n' \
-			"$t" "$i" "$1" "$3" "$2" "$6" "$4" "$5"
+		printf '  %-8s run %2d: %5s%% (%s writes for %s deadlines; %s fell due while programming, %s near the horizon, %s of those as idle looks; p50 late %s us, %s sleeps already passed)\n' \
+			"$t" "$i" "$1" "$3" "$2" "$8" "$6" "$7" "$4" "$5"
 		pcts="$pcts $1"
 	done
 	set -- $(echo "$pcts" | tr ' ' '\n' | sed '/^$/d' | sort -g | awk '

@@ -170,7 +170,16 @@ bool clockevent_program(uint64_t deadline, uint64_t slack, bool may_refuse)
 	c->programmed = deadline;
 	switch (c->lapic_mode) {
 	case VTIMER_LAPIC_DEADLINE:
-		if (pv == PV_MSR)
+		/*
+		 * On the way to idle (c->idle_entry) an owed write waits for the
+		 * idle look, which makes it with the hlt (pv/pv.c); idle_end()
+		 * makes it if the CPU did not halt after all. Any new program
+		 * replaces what was owed.
+		 */
+		c->pv_owed = false;
+		if (pv == PV_OWED && c->idle_entry && (c->pv_features & VTIMER_F_IDLE))
+			c->pv_owed = true;
+		else if (pv != PV_PAGE)
 			deadline_msr(c, deadline);
 		break;
 	case VTIMER_LAPIC_ONESHOT:
@@ -199,6 +208,17 @@ bool clockevent_program(uint64_t deadline, uint64_t slack, bool may_refuse)
 			c->stale++;
 	}
 	return true;
+}
+
+/* idle_end(): a write owed for the idle look that the CPU did not make. */
+void clockevent_flush(void)
+{
+	struct cpu *c = this_cpu();
+
+	if (c->pv_owed) {
+		c->pv_owed = false;
+		deadline_msr(c, c->programmed);
+	}
 }
 
 /* LVTT mode switch at run time: stop the old mode, start the new, re-program. */

@@ -110,6 +110,10 @@ static void enable_attack(struct cpu *c, uint32_t msr, uint64_t own)
 		attempt(c, msr, own | VTIMER_PV_ENABLE);
 		attempt(c, msr, 0);
 	}
+	/* The idle MSR (pv-abi.md 4.1), page now disabled: 0 and any other value #GP. */
+	attempt(c, VTIMER_IDLE_MSR(msr), 0);
+	attempt(c, VTIMER_IDLE_MSR(msr), 1);
+	attempt(c, VTIMER_IDLE_MSR(msr), ~0ULL);
 }
 
 static void lvtt_attack(struct cpu *c)
@@ -204,8 +208,8 @@ static struct vtimer_anomaly anomaly_before[VTIMER_MAX_VCPUS];
  * Returns the #GPs taken, or -1 if they differ from what the host's rules
  * fix exactly: with the PV interface offered, the 7 refused enable values
  * and another vCPU's page (8); without it, every write of the enable MSR
- * (7 + 100 + 1 = 108). With one vCPU there is no other page to name. Only
- * the enable attack takes #GPs.
+ * (7 + 100 + 1 = 108); in both, the 3 idle-MSR writes. With one vCPU there
+ * is no other page to name. Only the enable attack takes #GPs.
  */
 long hostile(long on)
 {
@@ -216,7 +220,7 @@ long hostile(long on)
 	bool had_pv = c->pv != NULL, ok;
 	uint32_t a = boot->attacks;
 	uint64_t want = a & VTIMER_ATTACK_ENABLE ?
-			(pv_offered() ? 7 : 107) + (boot->nr_cpus > 1) : 0;
+			(pv_offered() ? 7 : 107) + 3 + (boot->nr_cpus > 1) : 0;
 
 	if (!on) {
 		/*

@@ -71,6 +71,8 @@ struct cpu {
 	uint32_t pv_features;
 	uint64_t pv_prev;		/* last nonzero deadline stored in pending */
 	uint64_t pv_horizon;		/* the horizon pv_program's last exit decision read */
+	bool idle_entry;		/* on the way to idle: an owed write may wait for it */
+	bool pv_owed;			/* a TSC-deadline write owed, for the idle look */
 	uint64_t due_margin;		/* TSC cycles: nearer deadlines are waited out */
 	bool measuring;			/* inside the measured window: count op_* */
 	bool pv_eoi_on;			/* KVM PV EOI enabled on pv_eoi_word */
@@ -139,13 +141,20 @@ static inline void live_note(struct cpu *c)
 	l->stale_owed = c->stale;
 }
 
+void pv_idle_look(struct cpu *c);
+
+/* The idle loop's halt: with a deadline write owed, the idle look instead. */
 static inline void khalt(void)
 {
 	struct cpu *c = this_cpu();
 
+	live_note(c);
+	if (c->pv_owed) {
+		pv_idle_look(c);
+		return;
+	}
 	if (c->measuring)
 		c->res->c.op_hlt++;
-	live_note(c);
 	safe_halt();
 }
 
@@ -169,6 +178,7 @@ void clockevent_calibrate(void);	/* measures the due margin */
  * due margin (kernel/timer.c, run_due): the caller runs it instead. */
 bool clockevent_program(uint64_t deadline, uint64_t slack, bool may_refuse);
 void clockevent_mask(bool masked);
+void clockevent_flush(void);
 
 void clockevent_set_mode(uint32_t mode);
 
@@ -179,7 +189,12 @@ bool pv_enable(void);
 void pv_disable(void);
 /* What the page decided for a deadline: also the MSR, the page alone, or
  * refused as due (kernel/timer.c, run_due: the caller runs it). */
-enum pv_decision { PV_MSR, PV_PAGE, PV_REFUSED };
+/*
+ * PV_MSR: write the MSR now. PV_OWED: the MSR is needed, but on the way to
+ * idle the write may go with the hlt (the idle look, pv/pv.c). PV_PAGE: the
+ * page is enough. PV_REFUSED: due, the caller runs it.
+ */
+enum pv_decision { PV_MSR, PV_OWED, PV_PAGE, PV_REFUSED };
 enum pv_decision pv_program(struct cpu *c, uint64_t deadline, uint64_t slack, bool may_refuse);
 long pv_abi_check(void);
 bool pv_offered(void);
@@ -220,6 +235,8 @@ void timer_expire(uint64_t now);
 void timer_reprogram(void);
 void tick_start(void);
 void tick_stop(void);
+void idle_begin(void);
+void idle_end(void);
 void idle_wait(volatile bool *cond);
 
 /* kernel/syscall.c: the user-facing calls (int $4). */

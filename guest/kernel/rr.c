@@ -61,10 +61,10 @@ long rr_recv(uint64_t seq)
 	if (!peer_ok(c))
 		return -1;
 	if (__atomic_load_n(&rr_slot[c->rr_peer], __ATOMIC_ACQUIRE) != seq) {
-		tick_stop();
+		idle_begin();
 		while (__atomic_load_n(&rr_slot[c->rr_peer], __ATOMIC_ACQUIRE) != seq)
 			khalt();
-		tick_start();
+		idle_end();
 	}
 	timer_del(&c->rto);
 	return 0;

@@ -26,6 +26,7 @@ static void sleep_until(uint64_t deadline)
 		c->res->c.expired_sleeps++;
 	c->woken = false;
 	c->sleep.fn = wake_fn;
+	c->idle_entry = true;	/* its program may wait for the idle look (timer.c) */
 	timer_add(&c->sleep, deadline);
 	idle_wait(&c->woken);
 }
@@ -54,6 +55,7 @@ static long latency(uint64_t count, uint64_t delta, uint64_t wait)
 	c->lat_delta = delta;
 	c->lat_done = false;
 	c->lat.fn = lat_fn;
+	c->idle_entry = wait == VTIMER_WAIT_HLT;	/* as sleep_until */
 	timer_add(&c->lat, rdtsc() + delta);
 	if (wait == VTIMER_WAIT_HLT)
 		idle_wait(&c->lat_done);

@@ -267,10 +267,31 @@ void tick_stop(void)
 	timer_del(&c->tick);
 }
 
+/*
+ * Idle entry and exit. From idle_begin() (or earlier: the sleep that leads
+ * to it sets c->idle_entry before arming its timer) a deadline write owed
+ * may wait for the idle loop's halt, which makes it as one idle look
+ * (pv/pv.c); idle_end() makes any still owed before the CPU runs on.
+ * Interrupts are off in the kernel, so only the handlers taken inside the
+ * loop's halts see c->idle_entry set, and they return into the loop.
+ */
+void idle_begin(void)
+{
+	this_cpu()->idle_entry = true;
+	tick_stop();
+}
+
+void idle_end(void)
+{
+	this_cpu()->idle_entry = false;
+	clockevent_flush();
+	tick_start();
+}
+
 void idle_wait(volatile bool *cond)
 {
-	tick_stop();
+	idle_begin();
 	while (!*cond)
 		khalt();
-	tick_start();
+	idle_end();
 }

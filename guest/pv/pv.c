@@ -22,7 +22,7 @@ static uint32_t offered, pv_msr;
 
 static const char *names(uint32_t f)
 {
-	switch (f) {
+	switch (f & ~VTIMER_F_IDLE) {
 	case VTIMER_F_LAZY: return "lazy";
 	case VTIMER_F_HORIZON: return "pv (horizon)";
 	case VTIMER_F_LAZY | VTIMER_F_HORIZON: return "hybrid (lazy + horizon)";
@@ -53,7 +53,8 @@ void pv_discover(void)
 	offered = r[0] & VTIMER_F_ALL;
 	pv_msr = r[1];
 	if (this_cpu()->id == 0)
-		printk("vtimer guest: PV timer %s\n", names(offered));
+		printk("vtimer guest: PV timer %s%s\n", names(offered),
+		       offered & VTIMER_F_IDLE ? ", idle look" : "");
 }
 
 bool pv_enable(void)
@@ -87,8 +88,9 @@ void pv_disable(void)
 }
 
 /*
- * Returns PV_MSR if the deadline still has to go through the MSR, which must
- * then carry the value stored in `pending`, kept in c->pv_prev (pv-abi.md,
+ * Returns PV_MSR if the deadline has to go through the MSR now, PV_OWED if
+ * it has to but the idle look may make the write (pv-abi.md 4.1); the MSR
+ * must then carry the value stored in `pending`, kept in c->pv_prev (pv-abi.md,
  * guest rule): the host records the MSR's value as seen, and would find a
  * different `pending` new at its next scan and interrupt again. With
  * may_refuse it applies the kernel's due rule (kernel/timer.c, run_due) as
@@ -132,11 +134,48 @@ enum pv_decision pv_program(struct cpu *c, uint64_t d, uint64_t slack, bool may_
 	c->pv_horizon = horizon;
 	if (horizon)
 		c->res->c.pv_exit_near++;
-	return PV_MSR;
+	return PV_OWED;
 no_exit:
 	if (d)
 		c->res->c.pv_writes++;
 	return PV_PAGE;
+}
+
+/*
+ * The idle look (pv-abi.md 4.1): the CPU owes the MSR the deadline in
+ * `pending` (kernel/clockevent.c deferred it, c->pv_owed) and is about to
+ * halt. One wrmsr of the idle MSR makes the host take `pending` as written
+ * to the MSR and halt the vCPU: one exit for the write and the hlt. Counted
+ * as the write it replaces: in pv_exit_near (already), and as an op of its
+ * own kind (a wrmsr the VMM handles), not as a TSC-deadline write or a hlt.
+ */
+void pv_idle_look(struct cpu *c)
+{
+	c->pv_owed = false;
+	c->res->c.pv_idle_looks++;
+	if (c->measuring) {
+		c->res->c.op_wrmsr_other++;
+		c->res->c.op_user++;
+	}
+	safe_idle_look(VTIMER_IDLE_MSR(pv_msr));
+}
+
+/*
+ * entry.S: an interrupt came between the idle look's sti and its wrmsr (a
+ * host that broke sti's shadow) and resumes after it: the look was not made,
+ * so the write is owed again, unless the handler re-programs meanwhile.
+ */
+void look_shadow_broken(void)
+{
+	struct cpu *c = this_cpu();
+
+	c->res->c.halt_shadow_breaks++;
+	c->pv_owed = true;
+	c->res->c.pv_idle_looks--;
+	if (c->measuring && c->res->c.op_user) {
+		c->res->c.op_wrmsr_other--;
+		c->res->c.op_user--;
+	}
 }
 
 bool pv_offered(void)
@@ -181,6 +220,17 @@ long pv_abi_check(void)
 
 		if (wrmsr_safe(msr, cases[i].val) != want)
 			bad++;
+	}
+	/*
+	 * The idle MSR (pv-abi.md 4.1): any value but 0 raises #GP, and so
+	 * does 0 without an enabled page (with one, 0 would halt this CPU,
+	 * which has IF = 0 here: not tried). Left enabled, as above.
+	 */
+	if (offered & VTIMER_F_IDLE) {
+		bad += wrmsr_safe(VTIMER_IDLE_MSR(msr), 1) != 1;
+		bad += wrmsr_safe(msr, 0) != 0;
+		bad += wrmsr_safe(VTIMER_IDLE_MSR(msr), 0) != 1;
+		bad += wrmsr_safe(msr, page | VTIMER_PV_ENABLE) != 0;
 	}
 	if (offered) {
 		struct vtimer_pv_page *p = (struct vtimer_pv_page *)page;

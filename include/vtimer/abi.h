@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#define VTIMER_ABI_VERSION	9
+#define VTIMER_ABI_VERSION	10
 
 /* Fixed guest-physical layout of the vtimer guest (own image, not multiboot). */
 #define VTIMER_GPA_PML4		0x1000ULL
@@ -162,9 +162,14 @@ enum vtimer_user_msr {
 	X(far_exits, "far_exits") \
 	/* pv_exit_passed, pv_exit_near: PV, TSC-deadline writes for a deadline \
 	 * that fell due while it was being programmed, and for one before the \
-	 * horizon + margin (the rest: no horizon published, or LAZY only) */ \
+	 * horizon + margin (the rest: no horizon published, or LAZY only); \
+	 * pv_exit_near counts the latter whether made at once or as an idle look */ \
 	X(pv_exit_passed, "pv_exit_passed") \
 	X(pv_exit_near, "pv_exit_near") \
+	/* pv_idle_looks: PV, deadline writes owed on the way to idle and made \
+	 * with the hlt as one idle look (pv-abi.md 4.1): no TSC-deadline \
+	 * write, one wrmsr of the idle MSR instead of a wrmsr and a hlt */ \
+	X(pv_idle_looks, "pv_idle_looks") \
 	X(hostile_writes, "hostile_writes") /* hostile workload: adversarial writes tried */ \
 	X(hostile_gp, "hostile_gp")	/* ... and the #GPs they took */ \
 	X(hostile_irqs, "hostile_irqs")	/* ... and the timer interrupts meanwhile */ \

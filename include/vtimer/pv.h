@@ -26,11 +26,21 @@
 #define VTIMER_F_LAZY		(1u << 0)	/* host publishes `armed`; skip later deadlines */
 #define VTIMER_F_HORIZON	(1u << 1)	/* host scans; skip deadlines past `horizon` */
 #define VTIMER_F_DIRECT		(1u << 2)	/* host polls; never write the MSR */
-#define VTIMER_F_ALL		(VTIMER_F_LAZY | VTIMER_F_HORIZON | VTIMER_F_DIRECT)
+#define VTIMER_F_IDLE		(1u << 3)	/* idle look: MSR_VTIMER_IDLE (below) */
+#define VTIMER_F_ALL		(VTIMER_F_LAZY | VTIMER_F_HORIZON | VTIMER_F_DIRECT | VTIMER_F_IDLE)
 
 #define MSR_VTIMER_PV		0x56544d00u	/* "VTM\0": outside Intel's, AMD's and KVM's ranges */
 #define VTIMER_PV_ENABLE	(1ull << 0)
 #define VTIMER_PV_RESERVED	0xffeull	/* bits 1-11 must be 0: the page is 4 KiB aligned */
+
+/*
+ * The idle look (VTIMER_F_IDLE, docs/pv-abi.md 4.1): with the page enabled,
+ * writing 0 to the MSR after the enable MSR is a TSC-deadline MSR write of
+ * the value in `pending`, followed by a hlt. A guest that owes a deadline
+ * write on its way to idle makes one exit instead of two. Other values,
+ * and any write without the page, raise #GP.
+ */
+#define VTIMER_IDLE_MSR(pv_msr)	((pv_msr) + 1)
 
 #define VTIMER_PV_VERSION	1
 

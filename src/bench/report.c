@@ -242,6 +242,10 @@ static void report_host(const struct run_report *r, FILE *f)
 			fprintf(f, "\npredicted scans: %llu predicted after injections, %llu made, %llu deadlines found new there",
 				(unsigned long long)h->predicted, (unsigned long long)r->hk_pred_scans,
 				(unsigned long long)r->hk_pred_found);
+		if (h->idle_looks || h->idle_halt_errors)
+			fprintf(f, "\nidle looks: %llu deadline writes made with the hlt (one exit for two)%s",
+				(unsigned long long)h->idle_looks,
+				h->idle_halt_errors ? ", KVM_SET_MP_STATE failed for some: not halted" : "");
 		if (h->prewakes)
 			fprintf(f, "\npre-wake: %llu halted vCPUs kicked ahead of their injection, vCPU wake-up %.1f us (tuned); %llu injected by the kicked vCPU thread, which waited %.1f ms for the deadlines",
 				(unsigned long long)h->prewakes, r->hk_vwake_ns / 1e3,
@@ -252,10 +256,11 @@ static void report_host(const struct run_report *r, FILE *f)
 			h->fired ? h->expire_ns / 1e3 / h->fired : 0.0,
 			(unsigned long long)h->throttled);
 		if (!r->cfg.kernel)
-			fprintf(f, "\nguest pv writes (no exit)=%llu; deadline writes with the page on: fell due while programming=%llu, before horizon + margin=%llu",
+			fprintf(f, "\nguest pv writes (no exit)=%llu; deadline writes with the page on: fell due while programming=%llu, before horizon + margin=%llu (made as idle looks: %llu)",
 				(unsigned long long)r->total.c.pv_writes,
 				(unsigned long long)r->total.c.pv_exit_passed,
-				(unsigned long long)r->total.c.pv_exit_near);
+				(unsigned long long)r->total.c.pv_exit_near,
+				(unsigned long long)r->total.c.pv_idle_looks);
 		if (h->tsc_writes)
 			fprintf(f, "\nguest writes of IA32_TSC/IA32_TSC_ADJUST (offset re-read)=%llu",
 				(unsigned long long)h->tsc_writes);
@@ -292,7 +297,7 @@ static json_t *counters_json(const struct vtimer_counters *c)
 
 static json_t *host_json(const struct timer_stats *h)
 {
-	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
 			 "msr_exits", (json_int_t)h->msr_exits,
 			 "pv_msr_writes", (json_int_t)h->pv_msr_writes,
 			 "pv_gp", (json_int_t)h->pv_gp,
@@ -308,6 +313,8 @@ static json_t *host_json(const struct timer_stats *h)
 			 "prewake_wait_ns", (json_int_t)h->prewake_wait_ns,
 			 "near_exits", (json_int_t)h->near_exits,
 			 "predicted", (json_int_t)h->predicted,
+			 "idle_looks", (json_int_t)h->idle_looks,
+			 "idle_halt_errors", (json_int_t)h->idle_halt_errors,
 			 "bad_lvtt", (json_int_t)h->bad_lvtt,
 			 "fired", (json_int_t)h->fired,
 			 "floored", (json_int_t)h->floored,
@@ -427,6 +434,7 @@ static json_t *run_json(const struct run_report *r)
 	json_object_set_new(run, "timer_prewake", json_boolean(!r->cfg.tuning.prewake_off));
 	json_object_set_new(run, "timer_scan", json_string(r->cfg.tuning.scan_fixed ? "fixed" : "auto"));
 	json_object_set_new(run, "timer_predict", json_boolean(!r->cfg.tuning.predict_off));
+	json_object_set_new(run, "timer_idle_look", json_boolean(!r->cfg.tuning.idle_off));
 	json_object_set_new(run, "housekeeping_cpu", json_integer(r->hk_cpu));
 	hx = json_pack("{sI sI sI sI sI sb sb sI sI sI sI sI}",
 		       "housekeeping_cpu_ns", (json_int_t)r->hk_cpu_ns,

@@ -172,6 +172,9 @@ int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_
 	e->vm = vm;
 	e->hk_cpu = hk_cpu;
 	e->features = features_for(m->program);
+	/* The idle look goes with the scanning host's horizon (pv-abi.md 4.1). */
+	if ((e->features & VTIMER_F_HORIZON) && !t->idle_off)
+		e->features |= VTIMER_F_IDLE;
 	/*
 	 * Look-ahead wakes the housekeeping thread every look_ns after each
 	 * injection. Sharing a CPU with the vCPUs, those wake-ups delayed the very

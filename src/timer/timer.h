@@ -51,6 +51,8 @@ struct timer_stats {
 	uint64_t prewake_injections;	/* ... whose injection their own thread made */
 	uint64_t prewake_wait_ns;	/* time kicked vCPU threads waited for their deadline */
 	uint64_t predicted;		/* injections after which a scan was predicted (hk.c) */
+	uint64_t idle_looks;		/* idle looks: deadline writes of `pending` + hlt */
+	uint64_t idle_halt_errors;	/* ... whose KVM_SET_MP_STATE failed (no halt) */
 	uint64_t near_exits;		/* TSC-deadline exits with the page on for a deadline
 					 * before the published horizon + margin (hk.c, auto
 					 * scan period: what a shorter period saves) */
@@ -168,6 +170,7 @@ struct timer_tuning {
 	bool prewake_off;		/* --timer-prewake=off (hk.c, "Pre-wake") */
 	bool scan_fixed;		/* --timer-scan=fixed (hk.c, "Auto scan period") */
 	bool predict_off;		/* --timer-predict=off (hk.c, "Predicted scans") */
+	bool idle_off;			/* --timer-idle-look=off (vtimer.c, "Idle look") */
 };
 
 /*

@@ -521,6 +521,53 @@ void vt_exited(struct vcpu *vcpu)
 	pthread_mutex_unlock(&vt->lock);
 }
 
+/* A TSC-deadline MSR write of val, or an idle look's of `pending`. */
+static void deadline_write(struct vcpu_timer *vt, uint64_t val)
+{
+	if (!vt->page)
+		read_lvtt(vt);
+	if (vt->page)
+		vt->seen = val;
+	/* Outside TSC-deadline mode the write is ignored (SDM 11.5.4.1). */
+	if (!vt->page && (vt->lvtt & LVTT_MODE_MASK) != LVTT_MODE_DEADLINE) {
+		vt_disarm(vt);
+	} else if (!val) {
+		vt_disarm(vt);
+	} else if (val <= host_to_guest_tsc(&vt->tsc, rdtsc())) {
+		/*
+		 * Already due: inject now rather than arm a timer. If an expiry
+		 * or scan raced this exit and injected the same deadline, the
+		 * two meet in the IRR while the vCPU is out of the guest, so it
+		 * sees one interrupt (pv-abi.md 5.1).
+		 */
+		vt_disarm(vt);
+		inject(vt);
+	} else {
+		vt_arm(vt, val);
+	}
+}
+
+/*
+ * Idle look (pv-abi.md 4.1): a guest on its way to idle that owes the MSR a
+ * deadline writes 0 to VTIMER_IDLE_MSR instead of the deadline and a hlt.
+ * The VMM acts on `pending` as on that write, then halts the vCPU as hlt
+ * would (KVM_SET_MP_STATE, taken at the next KVM_RUN once the write is
+ * complete): one exit where there were two. A failed halt only costs the
+ * guest one more pass of its idle loop, which then halts by itself.
+ */
+static int idle_look(struct vcpu_timer *vt, uint64_t val)
+{
+	struct kvm_mp_state halted = { .mp_state = KVM_MP_STATE_HALTED };
+
+	if (!vt->page || val || !(vt->eng->features & VTIMER_F_IDLE))
+		return 1;
+	vt->st.idle_looks++;
+	deadline_write(vt, pv_load(&vt->page->pending));
+	if (__kvm_ioctl(vt->vcpu->fd, KVM_SET_MP_STATE, &halted) < 0)
+		vt->st.idle_halt_errors++;
+	return 0;
+}
+
 int vt_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val)
 {
 	struct timer_engine *e = vcpu->vm->timer;
@@ -544,29 +591,11 @@ int vt_wrmsr(struct vcpu *vcpu, uint32_t msr, uint64_t val)
 			if (h && h <= UINT64_MAX - m && val < h + m)
 				vt->st.near_exits++;
 		}
-		if (!vt->page)
-			read_lvtt(vt);
-		if (vt->page)
-			vt->seen = val;
-		/* Outside TSC-deadline mode the write is ignored (SDM 11.5.4.1). */
-		if (!vt->page && (vt->lvtt & LVTT_MODE_MASK) != LVTT_MODE_DEADLINE) {
-			vt_disarm(vt);
-		} else if (!val) {
-			vt_disarm(vt);
-		} else if (val <= host_to_guest_tsc(&vt->tsc, rdtsc())) {
-			/*
-			 * Already due: inject now rather than arm a timer. If an
-			 * expiry or scan raced this exit and injected the same
-			 * deadline, the two meet in the IRR while the vCPU is out
-			 * of the guest, so it sees one interrupt (pv-abi.md 5.1).
-			 */
-			vt_disarm(vt);
-			inject(vt);
-		} else {
-			vt_arm(vt, val);
-		}
+		deadline_write(vt, val);
 	} else if (msr == MSR_VTIMER_PV) {
 		gp = pv_msr_write(vt, val);
+	} else if (msr == VTIMER_IDLE_MSR(MSR_VTIMER_PV)) {
+		gp = idle_look(vt, val);
 	} else if (msr == MSR_IA32_TSC || msr == MSR_IA32_TSC_ADJUST) {
 		gp = tsc_msr_write(vt, msr, val);
 	} else {

@@ -227,6 +227,14 @@ static void step(struct input *in)
 			fuzz_check(vt->pv_msr == v, "accepted PV value reads back");
 		break;
 	case 2:
+		if (sel & 0x20) {	/* the idle MSR (pv-abi.md 4.1) */
+			bool may = vt->page && (eng.features & VTIMER_F_IDLE);
+
+			v = (sel & 0x10) ? 0 : value(in, vt);
+			r = vt_wrmsr(vcpu, VTIMER_IDLE_MSR(MSR_VTIMER_PV), v);
+			fuzz_check(r == !(may && !v), "idle MSR: 0 with a page and IDLE, else #GP");
+			break;
+		}
 		r = vt_wrmsr(vcpu, (uint32_t)value(in, vt), value(in, vt));
 		fuzz_check(r == 0 || r == 1, "wrmsr returns 0 or 1");
 		break;

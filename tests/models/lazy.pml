@@ -24,6 +24,15 @@
  * Any arm, disarm or MSR exit ends the look; a scan that finds `pending` equal
  * to the look time arms it as a deadline (the look alone would not inject).
  *
+ * -DIDLE_LOOK adds the idle look (pv-abi.md 4.1): a program whose test says
+ * "exit" may instead leave the write owed, and a later guest step makes it
+ * as the look, an MSR exit for the value in `pending`. Meanwhile the guest
+ * may take interrupts and program again (in the vtimer guest only a host
+ * that broke sti's shadow allows that; the model allows it always); a
+ * stored program replaces what was owed, and so does running the owed
+ * deadline in the handler (the re-program that follows it). never_lost
+ * counts an owed write as a program not yet finished.
+ *
  * Checked over every interleaving (assertions, pan -DNOCLAIM):
  *   never_lost   the clock never moves past a deadline the guest has finished
  *                programming unless its interrupt is pending or was taken.
@@ -79,6 +88,11 @@
  *                        the look time only publishes `armed` again and keeps
  *                        the look, whose expiry then sees P == seen and does
  *                        not inject (vt_scan before the fix): lost
+ *   -DLOOK_DROPS_OWED    (with -DIDLE_LOOK) the owed write is forgotten, as
+ *                        by an idle loop that ends without flushing: lost
+ *   -DLOOK_AFTER_RUN     (with -DIDLE_LOOK) the look is still made after
+ *                        the handler ran the owed deadline: a second
+ *                        interrupt
  *   -DNO_HOST_ASSERTS    leaves the host-side assertions out, so a host bug
  *                        must show in what the guest sees
  * Not in test.sh: -DMSR_DEDUP_SEEN -DMSR_ARMS_PAST (an MSR exit for the value
@@ -176,6 +190,7 @@ byte credit = 0;	/* replaced deadlines that had passed: each may still
 byte stored = 0;	/* ghost: values ever stored to pending (DIRECT) */
 bit in_prog = 0;	/* inside program(D), IF = 0 */
 bit in_due = 0;		/* inside run_due(D), IF = 0 */
+bit owed = 0;		/* IDLE_LOOK: an MSR write deferred to the idle look */
 
 bit never_lost = 1;
 bit never_early = 1;
@@ -280,7 +295,7 @@ end_clock:
 		!(htimer != 0 && htimer <= now) &&
 		!(HORIZON && horizon != 0 && now >= horizon + SCAN_LATE) &&
 		!(DIRECT && dirty) ->
-		never_lost = (in_prog || cur == 0 || cur > now || got || irr);
+		never_lost = (in_prog || owed || cur == 0 || cur > now || got || irr);
 		assert(never_lost);
 		if
 		:: now <= MAXT -> now++
@@ -380,6 +395,38 @@ exp_done:
 	od
 }
 
+/*
+ * The TSC-deadline MSR exit for value d (pv-abi.md 5.1), under the host lock
+ * while the guest waits: past deadlines are injected at once, so they
+ * coalesce in IRR with an expiry that read the same pending (the guest has
+ * IF = 0). The idle look (pv-abi.md 4.1) is the same exit for d = pending.
+ */
+inline msr_exit(d)
+{
+#ifdef MSR_DEDUP_SEEN
+	if
+	:: d == seen -> skip
+	:: else ->
+#endif
+#ifndef MSR_KEEPS_SEEN
+	seen = d;
+#endif
+#ifndef MSR_ARMS_PAST
+	if
+	:: d <= now ->
+		htimer = 0; armed = 0; look = 0;
+		inject(cur_id)
+	:: else ->
+#endif
+		htimer = d; armed = d; look = 0
+#ifndef MSR_ARMS_PAST
+	fi
+#endif
+#ifdef MSR_DEDUP_SEEN
+	fi
+#endif
+}
+
 active proctype guest()
 {
 	byte n = 0;
@@ -406,10 +453,36 @@ end_guest:
 		delivered = delivered | irr_ids;
 		irr = 0; irr_ids = 0;
 		if
-		:: cur != 0 && cur <= now -> got = 1
+		:: cur != 0 && cur <= now -> got = 1;
+			/* IDLE_LOOK: the handler that runs cur re-programs
+			 * (the next deadline, or 0), which replaces the write
+			 * owed for cur (guest/kernel/clockevent.c);
+			 * -DLOOK_AFTER_RUN keeps it: a second interrupt */
+#ifndef LOOK_AFTER_RUN
+			owed = 0
+#else
+			skip
+#endif
 		:: else
 		fi }
 
+#ifdef IDLE_LOOK
+	/*
+	 * The idle look (pv-abi.md 4.1), or idle_end()'s write if the loop
+	 * ends without halting: the host takes `pending` as written to the
+	 * MSR. Between the deferral and here the guest may take interrupts and
+	 * re-program (a host that broke sti's shadow, pv/pv.c), which this
+	 * model lets happen at any point. -DLOOK_DROPS_OWED forgets the write
+	 * instead (a loop end that does not flush): lost.
+	 */
+	:: atomic { owed && !in_prog && !in_due && !hlock && h_sb == 0 && !g_sb ->
+#ifdef LOOK_DROPS_OWED
+		skip;
+#else
+		msr_exit(pending);
+#endif
+		owed = 0 }
+#endif
 	:: atomic { n < NPROG && !in_prog && !in_due && !g_sb ->	/* IF = 0 */
 		select (D : 0 .. MAXT);
 		n++;
@@ -434,6 +507,7 @@ end_guest:
 			goto prog_done
 		:: DUE_PROGRAM(D) -> skip	/* program(D) */
 		fi;
+		owed = 0;	/* IDLE_LOOK: a stored program replaces what was owed */
 		if	/* DIRECT: a passed value is never stored again */
 		:: DIRECT && D != 0 && D <= now && (stored & (1 << D)) -> D = 0
 		:: else
@@ -478,29 +552,22 @@ prog_done:
 				 * they coalesce in IRR with an expiry that read
 				 * the same pending (the guest has IF = 0).
 				 */
+#ifdef IDLE_LOOK
+				/* on the way to idle: defer the write to the idle look */
+				if
+				:: atomic { owed = 1; A = 0; H = 0; D = 0; in_prog = 0 }
+				:: skip
+				fi;
+				if
+				:: in_prog ->
+#endif
 				atomic { !hlock && h_sb == 0 && !g_sb ->
-#ifdef MSR_DEDUP_SEEN
-					if
-					:: D == seen -> goto msr_done
-					:: else
-					fi;
-#endif
-#ifndef MSR_KEEPS_SEEN
-					seen = D;
-#endif
-#ifndef MSR_ARMS_PAST
-					if
-					:: D <= now ->
-						htimer = 0; armed = 0; look = 0;
-						inject(cur_id)
-					:: else ->
-#endif
-						htimer = D; armed = D; look = 0
-#ifndef MSR_ARMS_PAST
-					fi;
-#endif
-msr_done:
+					msr_exit(D);
 					A = 0; H = 0; D = 0; in_prog = 0 }
+#ifdef IDLE_LOOK
+				:: else
+				fi
+#endif
 			:: else
 			fi
 		:: else

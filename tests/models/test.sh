@@ -14,7 +14,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 n=0
 fail=0
-echo "1..35"
+echo "1..39"
 
 # check MODEL SPIN_DEFINES CC_DEFINE EXPECT(clean|caught[:ASSERTION]) WHAT [pan flags]
 # Safety runs compile pan with -DNOCLAIM so invalid end states (deadlocks) and
@@ -128,6 +128,17 @@ check $L "-DFEATURES=1 -DDUE_STORES_PENDING" -DNOCLAIM caught:once \
 	"pv lazy: a guest running a due deadline itself and storing it in pending is interrupted again"
 check $L "-DFEATURES=3 -DNO_DUE_WAIT" -DNOCLAIM caught:never_early \
 	"pv hybrid: a guest running a near deadline without waiting for it runs it early"
+
+# The idle look (pv-abi.md 4.1): an exit the program decided on is owed and
+# made later as an MSR exit for `pending`, with the guest's due rule on.
+check $L "-DFEATURES=2 -DDUE_ALWAYS -DIDLE_LOOK" -DNOCLAIM clean \
+	"pv horizon with the idle look: never lost, early, doubled or unasked"
+check $L "-DFEATURES=3 -DDUE_ALWAYS -DIDLE_LOOK -DNPROG=4" -DNOCLAIM clean \
+	"pv hybrid with the idle look: never lost, early, doubled or unasked (4 deadlines)"
+check $L "-DFEATURES=3 -DDUE_ALWAYS -DIDLE_LOOK -DLOOK_DROPS_OWED" -DNOCLAIM caught:never_lost \
+	"pv hybrid: an owed write the idle loop forgets loses the deadline"
+check $L "-DFEATURES=3 -DDUE_ALWAYS -DIDLE_LOOK -DLOOK_AFTER_RUN" -DNOCLAIM caught:once \
+	"pv hybrid: a look made after the handler ran its deadline interrupts twice"
 
 # Look-ahead after an injection (pv-abi.md 5.4; hybrid's scan:P,look:L).
 check $L "-DFEATURES=3 -DLOOK -DMAXT=5" -DNOCLAIM clean \

@@ -62,6 +62,13 @@ _start:
 	call	halt_shadow_broken
 	RESTORE_SCRATCH
 1:
+	cmpq	$safe_look_wrmsr, (%rsp)
+	jne	2f
+	movq	$safe_look_end, (%rsp)
+	SAVE_SCRATCH
+	call	look_shadow_broken
+	RESTORE_SCRATCH
+2:
 .endm
 
 	.globl safe_halt
@@ -72,6 +79,21 @@ safe_halt_hlt:
 	hlt
 	.globl safe_halt_end
 safe_halt_end:
+	cli
+	ret
+
+/* void safe_idle_look(uint32_t msr): sti; wrmsr(msr, 0); cli (x86.h) */
+	.globl safe_idle_look
+safe_idle_look:
+	mov	%edi, %ecx
+	xor	%eax, %eax
+	xor	%edx, %edx
+	sti
+	.globl safe_look_wrmsr
+safe_look_wrmsr:
+	wrmsr
+	.globl safe_look_end
+safe_look_end:
 	cli
 	ret
 

@@ -110,6 +110,13 @@ static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
  */
 void safe_halt(void);
 void halt_shadow_broken(void);	/* cpu.c, called from the interrupt stubs */
+/*
+ * sti; wrmsr(msr, 0); cli (entry.S): the PV idle look (pv/pv.c), after
+ * which the host halts the vCPU as hlt would. Same shadow, same fix-up:
+ * an interrupt taken before the wrmsr resumes after it (look_shadow_broken).
+ */
+void safe_idle_look(uint32_t msr);
+void look_shadow_broken(void);	/* pv/pv.c, called from the interrupt stubs */
 static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
 
 #endif /* __ASSEMBLER__ */
