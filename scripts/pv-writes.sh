@@ -69,7 +69,7 @@ for t in $timers; do
 			END { printf " %s %s %s %s\n", es == "" ? "-" : es, near == "" ? "-" : near,
 			      lk == "" ? "0" : lk, fd == "" ? "-" : fd }' "$out")
 		set -- $p
-		printf '  %-8s run %2d: %5s%% (%s writes for %s deadlines; %s fell due while programming, %s near the horizon, %s of those as idle looks; p50 late %s us, %s sleeps already passed)\n' \
+		printf '  %-8s run %2d: %5s%% (%s writes for %s deadlines; %s fell due while programming and %s near the horizon, %s of those as idle looks; p50 late %s us, %s sleeps already passed)\n' \
 			"$t" "$i" "$1" "$3" "$2" "$8" "$6" "$7" "$4" "$5"
 		pcts="$pcts $1"
 	done

@@ -117,10 +117,11 @@ enum pv_decision pv_program(struct cpu *c, uint64_t d, uint64_t slack, bool may_
 		goto no_exit;
 	/* A deadline that fell due since the due rule's check still exits:
 	 * the host may have served this value before and would not look at it
-	 * again (pv-abi.md, guest rule). */
+	 * again (pv-abi.md, guest rule). On the way to idle the exit may be
+	 * the idle look, which saves the hlt's (pv-abi.md 4.1). */
 	if (d <= rdtsc()) {
 		c->res->c.pv_exit_passed++;
-		return PV_MSR;
+		return PV_OWED;
 	}
 	armed = *(volatile uint64_t *)&p->armed;
 	horizon = *(volatile uint64_t *)&p->horizon;

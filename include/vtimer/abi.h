@@ -163,7 +163,7 @@ enum vtimer_user_msr {
 	/* pv_exit_passed, pv_exit_near: PV, TSC-deadline writes for a deadline \
 	 * that fell due while it was being programmed, and for one before the \
 	 * horizon + margin (the rest: no horizon published, or LAZY only); \
-	 * pv_exit_near counts the latter whether made at once or as an idle look */ \
+	 * both count a write whether made at once or as an idle look */ \
 	X(pv_exit_passed, "pv_exit_passed") \
 	X(pv_exit_near, "pv_exit_near") \
 	/* pv_idle_looks: PV, deadline writes owed on the way to idle and made \

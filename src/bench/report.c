@@ -256,7 +256,7 @@ static void report_host(const struct run_report *r, FILE *f)
 			h->fired ? h->expire_ns / 1e3 / h->fired : 0.0,
 			(unsigned long long)h->throttled);
 		if (!r->cfg.kernel)
-			fprintf(f, "\nguest pv writes (no exit)=%llu; deadline writes with the page on: fell due while programming=%llu, before horizon + margin=%llu (made as idle looks: %llu)",
+			fprintf(f, "\nguest pv writes (no exit)=%llu; deadline writes with the page on: fell due while programming=%llu, before horizon + margin=%llu (of both, made as idle looks: %llu)",
 				(unsigned long long)r->total.c.pv_writes,
 				(unsigned long long)r->total.c.pv_exit_passed,
 				(unsigned long long)r->total.c.pv_exit_near,
