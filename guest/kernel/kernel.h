@@ -187,12 +187,11 @@ struct vtimer_pv_page;
 void pv_discover(void);
 bool pv_enable(void);
 void pv_disable(void);
-/* What the page decided for a deadline: also the MSR, the page alone, or
- * refused as due (kernel/timer.c, run_due: the caller runs it). */
 /*
- * PV_MSR: write the MSR now. PV_OWED: the MSR is needed, but on the way to
- * idle the write may go with the hlt (the idle look, pv/pv.c). PV_PAGE: the
- * page is enough. PV_REFUSED: due, the caller runs it.
+ * What the page decided for a deadline. PV_MSR: write the MSR now. PV_OWED:
+ * the MSR is needed, but on the way to idle the write may go with the hlt
+ * (the idle look, pv/pv.c). PV_PAGE: the page alone. PV_REFUSED: due (kernel/
+ * timer.c, run_due: the caller runs it).
  */
 enum pv_decision { PV_MSR, PV_OWED, PV_PAGE, PV_REFUSED };
 enum pv_decision pv_program(struct cpu *c, uint64_t deadline, uint64_t slack, bool may_refuse);

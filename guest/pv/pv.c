@@ -88,8 +88,9 @@ void pv_disable(void)
 }
 
 /*
- * Returns PV_MSR if the deadline has to go through the MSR now, PV_OWED if
- * it has to but the idle look may make the write (pv-abi.md 4.1); the MSR
+ * Returns PV_PAGE if the page is enough, PV_OWED if the deadline has to go
+ * through the MSR too (the caller writes it at once, or on the way to idle
+ * as the idle look: pv-abi.md 4.1); the MSR
  * must then carry the value stored in `pending`, kept in c->pv_prev (pv-abi.md,
  * guest rule): the host records the MSR's value as seen, and would find a
  * different `pending` new at its next scan and interrupt again. With
@@ -147,8 +148,9 @@ no_exit:
  * `pending` (kernel/clockevent.c deferred it, c->pv_owed) and is about to
  * halt. One wrmsr of the idle MSR makes the host take `pending` as written
  * to the MSR and halt the vCPU: one exit for the write and the hlt. Counted
- * as the write it replaces: in pv_exit_near (already), and as an op of its
- * own kind (a wrmsr the VMM handles), not as a TSC-deadline write or a hlt.
+ * as the write it replaces (in pv_exit_near or pv_exit_passed already), and
+ * as an op of its own kind (a wrmsr the VMM handles), not as a TSC-deadline
+ * write or a hlt.
  */
 void pv_idle_look(struct cpu *c)
 {

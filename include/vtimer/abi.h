@@ -163,7 +163,8 @@ enum vtimer_user_msr {
 	/* pv_exit_passed, pv_exit_near: PV, TSC-deadline writes for a deadline \
 	 * that fell due while it was being programmed, and for one before the \
 	 * horizon + margin (the rest: no horizon published, or LAZY only); \
-	 * both count a write whether made at once or as an idle look */ \
+	 * both count the decisions to write, made at once, as an idle look, or \
+	 * replaced by a new program before the look */ \
 	X(pv_exit_passed, "pv_exit_passed") \
 	X(pv_exit_near, "pv_exit_near") \
 	/* pv_idle_looks: PV, deadline writes owed on the way to idle and made \
