@@ -157,11 +157,12 @@ void report_table(const struct run_report *r, FILE *f)
 		report_kernel_table(r, f);
 		return;
 	}
-	fprintf(f, "timer=%s (program=%s discover=%s deliver=%s) workload=%s lapic=%s vcpus=%d count=%u interval=%lluus%s\n",
+	fprintf(f, "timer=%s (program=%s discover=%s deliver=%s) workload=%s lapic=%s vcpus=%d count=%u interval=%lluus%s%s\n",
 		c->mode.preset, timer_program_name(c->mode.program),
 		timer_discover_name(c->mode.discover), timer_deliver_name(c->mode.deliver),
 		workload_name(c->workload), lapic_mode_name(c->lapic), c->vcpus, c->count,
-		(unsigned long long)c->interval_ns / 1000, cpu_note(c, cpu, sizeof(cpu)));
+		(unsigned long long)c->interval_ns / 1000, cpu_note(c, cpu, sizeof(cpu)),
+		c->sched_fifo ? " sched=fifo" : "");
 	fprintf(f, "%-6s %9s %9s %9s %6s %5s %9s %9s %9s %9s %9s\n", "vcpu", "deadlines",
 		"msr_wr", "irqs", "early", "lost", "uexits", "min_ns", "p50_ns", "p99_ns",
 		"max_ns");
@@ -435,6 +436,7 @@ static json_t *run_json(const struct run_report *r)
 	json_object_set_new(run, "timer_scan", json_string(r->cfg.tuning.scan_fixed ? "fixed" : "auto"));
 	json_object_set_new(run, "timer_predict", json_boolean(!r->cfg.tuning.predict_off));
 	json_object_set_new(run, "timer_idle_look", json_boolean(!r->cfg.tuning.idle_off));
+	json_object_set_new(run, "sched", json_string(r->cfg.sched_fifo ? "fifo" : "fair"));
 	json_object_set_new(run, "housekeeping_cpu", json_integer(r->hk_cpu));
 	hx = json_pack("{sI sI sI sI sI sb sb sI sI sI sI sI}",
 		       "housekeeping_cpu_ns", (json_int_t)r->hk_cpu_ns,

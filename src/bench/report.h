@@ -42,6 +42,7 @@ struct run_config {
 	int pin;			/* --pin: 1 on, 0 off, -1 auto (housekeeping + a free CPU) */
 	struct cpu_flags cpu;		/* --cpu */
 	enum ktrace_mode ktrace;	/* --ktrace: the kvm tracepoint count */
+	bool sched_fifo;		/* --sched=fifo: the run's threads are SCHED_FIFO 1 */
 };
 
 struct vcpu_report {

@@ -40,6 +40,8 @@ static const char bench_help[] =
 "  --vcpus=N --count=N --interval=US --tick=US   as for vtimer run (default\n"
 "                        2 vCPUs, 500 events, 100 with --quick; tick runs count/4)\n"
 "  --ktrace=auto|on|off|buffer   kvm tracepoint counts, as for vtimer run\n"
+"  --sched=fair|fifo     every run's threads in the fair class (default) or\n"
+"                        SCHED_FIFO 1, as for vtimer run\n"
 "  --out=DIR             results.json, tables.md, plot data and SVG/PNG plots\n"
 "  --json=FILE           every run, in vtimer run's JSON format\n"
 "  --markdown=FILE       the tables as Markdown\n"
@@ -48,14 +50,15 @@ static const char bench_help[] =
 "                        per repeat, before that repeat's guests, and show it\n"
 "                        in the latency table as \"host (cyclictest)\"\n";
 
-enum { O_QUICK = 256, O_REPEAT, O_OUT, O_FLOOR, O_KTRACE };
+enum { O_QUICK = 256, O_REPEAT, O_OUT, O_FLOOR, O_KTRACE, O_SCHED };
 
 static const struct option bench_opts[] = {
 	{ "timers", 1, 0, 't' }, { "workloads", 1, 0, 'w' }, { "vcpus", 1, 0, 'v' },
 	{ "count", 1, 0, 'c' }, { "interval", 1, 0, 'i' }, { "tick", 1, 0, 'k' },
 	{ "json", 1, 0, 'j' }, { "markdown", 1, 0, 'm' }, { "quick", 0, 0, O_QUICK },
 	{ "repeat", 1, 0, O_REPEAT }, { "out", 1, 0, O_OUT }, { "help", 0, 0, 'h' },
-	{ "host-floor", 1, 0, O_FLOOR }, { "ktrace", 1, 0, O_KTRACE }, { 0 },
+	{ "host-floor", 1, 0, O_FLOOR }, { "ktrace", 1, 0, O_KTRACE },
+	{ "sched", 1, 0, O_SCHED }, { 0 },
 };
 
 static const struct {
@@ -198,6 +201,14 @@ static int parse(int argc, char **argv, struct opts *o)
 			e = ktrace_mode_parse(optarg, &o->base.ktrace);
 			if (e < 0)
 				vt_err("bad --ktrace=%s: one of auto, on, off, buffer", optarg);
+			break;
+		case O_SCHED:
+			if (!strcmp(optarg, "fair") || !strcmp(optarg, "fifo")) {
+				o->base.sched_fifo = optarg[1] == 'i';
+			} else {
+				vt_err("--sched=%s: fair or fifo", optarg);
+				e = -1;
+			}
 			break;
 		case 'j': o->json = optarg; break;
 		case 'm': o->md = optarg; break;

@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "harness.h"
@@ -333,6 +334,31 @@ static void test_idle_look(void **s)
 		}
 		vt_free(&r);
 	}
+}
+
+/*
+ * --sched=fifo: the run's threads run SCHED_FIFO 1 (needs root or
+ * CAP_SYS_NICE: skipped without). The JSON says so, and every timer is
+ * delivered, none early; without the option the JSON says "fair".
+ */
+static void test_sched_fifo(void **s)
+{
+	struct vt_result r;
+	json_t *j;
+
+	(void)s;
+	require_kvm();
+	if (geteuid() != 0) {
+		print_message("  skipped: --sched=fifo needs root\n");
+		skip();
+	}
+	j = run(&r, "hybrid", "cyclic", 2, 100, "--sched=fifo");
+	assert_string_equal(json_string_value(json_object_get(j, "sched")), "fifo");
+	check_delivery(j, 2, 100, late_bound_ns(2));
+	vt_free(&r);
+	j = run(&r, "hybrid", "cyclic", 1, 20, NULL);
+	assert_string_equal(json_string_value(json_object_get(j, "sched")), "fair");
+	vt_free(&r);
 }
 
 static void test_switch(void **s)
@@ -669,6 +695,7 @@ int main(void)
 		cmocka_unit_test(test_scan_auto),
 		cmocka_unit_test(test_predict),
 		cmocka_unit_test(test_idle_look),
+		cmocka_unit_test(test_sched_fifo),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_attack_boot_record),
 		cmocka_unit_test(test_attack_deadline_never),
