@@ -83,7 +83,6 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	struct ktrace kt = { 0 };
 	struct vm vm;
 	uint64_t t0, timeout_s;
-
 	struct sched_param sp_old = { 0 }, sp_fifo = { .sched_priority = 1 };
 	int pol_old = -1;
 
@@ -93,10 +92,10 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	/*
 	 * --sched=fifo: this thread, and so every thread the run starts (vCPUs,
 	 * housekeeping: they inherit it), runs SCHED_FIFO at priority 1 until
-	 * the run ends. On the PVM host the fair class's time slices between 2
-	 * vCPU threads and the housekeeping thread on 2 CPUs stalled a vCPU for
-	 * milliseconds (docs/benchmarks.md); the kernel's RT throttling still
-	 * leaves other tasks their share if a guest spins.
+	 * the run ends. On the PVM host, in the fair class, a vCPU of 2 on 2
+	 * CPUs stalled for milliseconds, and not under FIFO (docs/benchmarks.md);
+	 * the kernel's RT throttling still leaves other tasks their share if a
+	 * guest spins.
 	 */
 	if (cfg->sched_fifo) {
 		pol_old = sched_getscheduler(0);
@@ -109,7 +108,7 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	}
 	memset(&con, 0, sizeof(con));
 	if (cfg->console && outfile_open(&con, "console", cfg->console) < 0)
-		return r->status;
+		goto sched_back;
 	vc.console = con.f;
 	if (vm_create(&vm, &vc) < 0 || serial_init(&vm) < 0 || debug_exit_init(&vm) < 0 ||
 	    vm_add_pio(&vm, VTIMER_PORT_UCALL, 4, ucall_io, &rs) < 0 || load_guest(&vm, cfg) < 0)
@@ -180,6 +179,7 @@ out:
 			r->status = VT_EXIT_SETUP;
 	}
 	outfile_discard(&con);
+sched_back:
 	if (pol_old >= 0)
 		sched_setscheduler(0, pol_old, &sp_old);
 	return r->status;
