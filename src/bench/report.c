@@ -436,7 +436,8 @@ static json_t *run_json(const struct run_report *r)
 	json_object_set_new(run, "timer_scan", json_string(r->cfg.tuning.scan_fixed ? "fixed" : "auto"));
 	json_object_set_new(run, "timer_predict", json_boolean(!r->cfg.tuning.predict_off));
 	json_object_set_new(run, "timer_idle_look", json_boolean(!r->cfg.tuning.idle_off));
-	json_object_set_new(run, "sched", json_string(r->cfg.sched_fifo ? "fifo" : "fair"));
+	/* as the vCPU threads found it, not as asked */
+	json_object_set_new(run, "sched", json_string(r->sched_fifo ? "fifo" : "fair"));
 	json_object_set_new(run, "housekeeping_cpu", json_integer(r->hk_cpu));
 	hx = json_pack("{sI sI sI sI sI sb sb sI sI sI sI sI}",
 		       "housekeeping_cpu_ns", (json_int_t)r->hk_cpu_ns,

@@ -81,6 +81,7 @@ struct run_report {
 	uint64_t hk_pred_scans, hk_pred_found;	/* predicted scans; deadlines new there */
 	bool scan_auto;			/* the scan period adapted (discover=scan, not fixed) */
 	bool prewake;			/* pre-wake in force (on, and KVM tells halted vCPUs) */
+	bool sched_fifo;		/* every vCPU thread started SCHED_FIFO (--sched=fifo) */
 	bool engine;			/* the VMM's timer engine ran (deliver != kernel) */
 	uint64_t look_ns;		/* look-ahead in force */
 	int hk_cpu;			/* housekeeping CPU, -1 = unpinned */

@@ -160,6 +160,9 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	r->scan_auto = eng.scan_auto;
 	hk_predicted(eng.hk, &r->hk_pred_scans, &r->hk_pred_found);
 	r->prewake = eng.prewake;
+	r->sched_fifo = vm.nr_vcpus > 0;
+	for (int i = 0; i < vm.nr_vcpus; i++)
+		r->sched_fifo &= vm.vcpus[i].sched_policy == SCHED_FIFO;
 	r->status = vm.exit_status;
 	snprintf(r->error, sizeof(r->error), "%s", vm.error);
 	if (cfg->kernel) {

@@ -402,6 +402,7 @@ static void *vcpu_thread(void *arg)
 	sigset_t set;
 
 	this_run = vcpu->run;
+	vcpu->sched_policy = sched_getscheduler(0);	/* as inherited (--sched) */
 	if (vm->pin_cpus > 0) {
 		cpu_set_t cs;
 

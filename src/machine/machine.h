@@ -83,6 +83,7 @@ struct vcpu {
 	_Atomic uint64_t in_run_ns;	/* CLOCK_MONOTONIC at KVM_RUN entry, 0 outside */
 	_Atomic bool guard_kicked;	/* the last kick was the guard's */
 	uint64_t guard_kicks;		/* kicks after VM_WAKE_GUARD_NS in KVM_RUN */
+	int sched_policy;		/* the thread's scheduling policy as it started */
 };
 
 /*

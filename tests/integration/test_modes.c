@@ -338,8 +338,9 @@ static void test_idle_look(void **s)
 
 /*
  * --sched=fifo: the run's threads run SCHED_FIFO 1 (needs root or
- * CAP_SYS_NICE: skipped without). The JSON says so, and every timer is
- * delivered, none early; without the option the JSON says "fair".
+ * CAP_SYS_NICE: skipped without). Every vCPU thread started SCHED_FIFO (the
+ * JSON's "sched" is what they found), and every timer is delivered, none
+ * early; without the option they started in the fair class.
  */
 static void test_sched_fifo(void **s)
 {
