@@ -52,6 +52,7 @@ void pv_eoi_enable(void)
 		return;
 	}
 	c->pv_eoi_on = true;
+	c->res->pv_eoi_gpa = (uint64_t)&c->pv_eoi_word;	/* identity-mapped */
 	c->res->c.pv_eoi_cpus++;
 	if (c->id == 0)
 		printk("vtimer guest: KVM PV EOI on\n");

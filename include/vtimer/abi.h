@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#define VTIMER_ABI_VERSION	10
+#define VTIMER_ABI_VERSION	11
 
 /* Fixed guest-physical layout of the vtimer guest (own image, not multiboot). */
 #define VTIMER_GPA_PML4		0x1000ULL
@@ -253,6 +253,8 @@ struct vtimer_result {
 	uint64_t due_margin;		/* TSC cycles: deadlines nearer than this are
 					 * waited out, not programmed (measured: the
 					 * cheapest exit to the VMM at boot) */
+	uint64_t pv_eoi_gpa;		/* this CPU's KVM PV EOI word, 0 = PV EOI off
+					 * (read by `vtimer probe`'s watcher) */
 	struct vtimer_live live;
 	struct vtimer_anomaly anomaly;
 };

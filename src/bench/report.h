@@ -43,6 +43,7 @@ struct run_config {
 	struct cpu_flags cpu;		/* --cpu */
 	enum ktrace_mode ktrace;	/* --ktrace: the kvm tracepoint count */
 	bool sched_fifo;		/* --sched=fifo: the run's threads are SCHED_FIFO 1 */
+	bool watch_pv_eoi;		/* poll the PV EOI words from a host thread (probe) */
 };
 
 struct vcpu_report {
@@ -82,6 +83,10 @@ struct run_report {
 	bool scan_auto;			/* the scan period adapted (discover=scan, not fixed) */
 	bool prewake;			/* pre-wake in force (on, and KVM tells halted vCPUs) */
 	bool sched_fifo;		/* every vCPU thread started SCHED_FIFO (--sched=fifo) */
+	/* cfg.watch_pv_eoi: the watcher ran, the PV EOI bit sets it saw, its
+	 * rounds, and the vCPUs whose word it could read (eoiwatch.h) */
+	bool pv_eoi_watched;
+	uint64_t pv_eoi_sets, pv_eoi_polls, pv_eoi_words;
 	bool engine;			/* the VMM's timer engine ran (deliver != kernel) */
 	uint64_t look_ns;		/* look-ahead in force */
 	int hk_cpu;			/* housekeeping CPU, -1 = unpinned */

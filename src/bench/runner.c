@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "eoiwatch.h"
 #include "runner.h"
 #include "../outfile.h"
 #include "../util.h"
@@ -81,6 +82,7 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	struct timer_engine eng = { 0 };
 	struct kout kout = { 0 };
 	struct ktrace kt = { 0 };
+	struct eoi_watch ew = { 0 };
 	struct vm vm;
 	uint64_t t0, timeout_s;
 	struct sched_param sp_old = { 0 }, sp_fifo = { .sched_priority = 1 };
@@ -141,10 +143,18 @@ int run_once(const struct run_config *cfg, struct run_report *r)
 	timeout_s = cfg->timeout_s ? cfg->timeout_s : default_timeout(cfg);
 	vm.deadline_ns = timeout_s ? t0 + timeout_s * 1000000000ULL : 0;
 	ran = true;
+	if (cfg->watch_pv_eoi && !cfg->kernel &&
+	    eoi_watch_start(&ew, &vm, b.results_gpa, vm.nr_vcpus) < 0)
+		vt_err("cannot start the PV EOI watcher; the run goes on without it");
 	if (timer_engine_start(&eng) == 0)
 		vm_run(&vm);
 	else
 		vm_fail(&vm, VT_FAIL_SETUP, "timer engine did not start");
+	r->pv_eoi_watched = ew.started;
+	eoi_watch_stop(&ew);
+	r->pv_eoi_sets = ew.sets;
+	r->pv_eoi_polls = ew.polls;
+	r->pv_eoi_words = ew.words;
 	/* Before the engine stops: its timers are part of the picture. */
 	if (vm.timed_out)
 		r->postmortem = vm_postmortem(&vm, cfg->kernel ? NULL : guest_live_describe, &b);

@@ -62,7 +62,7 @@ json_valid() {
 	fi
 }
 
-echo "1..13"
+echo "1..14"
 
 "$vtimer" probe >"$tmp/out" 2>"$tmp/err"
 rc=$?
@@ -106,6 +106,20 @@ fi
 
 check "the JSON says whether PV EOI engages" \
 	grep -q '^    "engages": \(true\|false\)' "$tmp/p.json"
+
+# Where the guest enabled PV EOI, a host thread watched the word: a count,
+# and where it engaged, at least one set seen (an elided EOI needs one).
+if grep -q '^    "enabled": true' "$tmp/p.json"; then
+	if grep -q '^    "engages": true' "$tmp/p.json"; then
+		check "the probe saw KVM set the PV EOI bit where it engages" \
+			grep -q '^    "bit_sets": [1-9]' "$tmp/p.json"
+	else
+		check "the probe counted KVM's PV EOI bit sets where it does not engage" \
+			grep -q '^    "bit_sets": [0-9]' "$tmp/p.json"
+	fi
+else
+	skip "the probe counted KVM's PV EOI bit sets" "PV EOI not enabled here"
+fi
 
 if [ -d /sys/module/kvm_pvm ]; then
 	check "on a PVM host cpl0_emulated is true" grep -q '^  "cpl0_emulated": true' "$tmp/p.json"
