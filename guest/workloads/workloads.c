@@ -27,15 +27,25 @@ static uint64_t cyclic_first(uint64_t interval)
 /*
  * cyclictest: sleep to absolute deadlines every interval, record
  * wake - deadline; one stretch of n periods, samples from index *i on.
+ * With irq, also when the interrupt that woke it came (abi.h,
+ * VTIMER_NO_IRQ_SAMPLE): the split of the wake-up between the delivery
+ * and the guest's path to the task.
  */
-static void cyclic_run(struct vtimer_result *res, int64_t *samples, uint32_t n, uint32_t *i)
+static void cyclic_run(struct vtimer_result *res, int64_t *samples, uint32_t n, uint32_t *i,
+		       int64_t *irq)
 {
 	uint64_t interval = ns_to_tsc(boot->interval_ns);
 	uint64_t next = cyclic_first(interval);
 
 	for (uint32_t k = 0; k < n; k++, (*i)++) {
+		uint64_t last;
+
 		sys(SYS_SLEEP_UNTIL, next, 0, 0);
 		samples[*i] = (int64_t)(rdtsc() - next);
+		if (irq) {
+			last = *(volatile uint64_t *)&res->live.last_irq;
+			irq[*i] = last >= next ? (int64_t)(last - next) : VTIMER_NO_IRQ_SAMPLE;
+		}
 		res->nr_samples = *i + 1;
 		res->c.events++;
 		next += interval;
@@ -46,7 +56,7 @@ long cyclic_main(struct vtimer_result *res, int64_t *samples)
 {
 	uint32_t i = 0;
 
-	cyclic_run(res, samples, boot->count, &i);
+	cyclic_run(res, samples, boot->count, &i, samples + boot->count);
 	return 0;
 }
 
@@ -116,7 +126,7 @@ long switch_main(struct vtimer_result *res, int64_t *samples)
 	for (int s = 0; s < 5; s++) {
 		if (steps[s][0] > 0)
 			sys(steps[s][0], steps[s][1], 0, 0);
-		cyclic_run(res, samples, s == 4 ? boot->count - 4 * per : per, &i);
+		cyclic_run(res, samples, s == 4 ? boot->count - 4 * per : per, &i, NULL);
 	}
 	for (int k = 0; k < 3; k++)
 		bad += masked_window(res, delta) != 0;
@@ -129,7 +139,7 @@ long abi_main(struct vtimer_result *res, int64_t *samples)
 	long bad = sys(SYS_PV_ABI, 0, 0, 0);
 	uint32_t i = 0;
 
-	cyclic_run(res, samples, boot->count, &i);
+	cyclic_run(res, samples, boot->count, &i, NULL);
 	return bad;
 }
 
@@ -147,7 +157,7 @@ long hostile_main(struct vtimer_result *res, int64_t *samples)
 
 	sys(SYS_SLEEP_UNTIL, rdtsc() + 3 * ns_to_tsc(boot->interval_ns), 0, 0);
 	sys(SYS_HOSTILE, 0, 0, 0);
-	cyclic_run(res, samples, boot->count, &i);
+	cyclic_run(res, samples, boot->count, &i, NULL);
 	return gp < 0 ? 2 : 0;
 }
 

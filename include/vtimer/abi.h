@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#define VTIMER_ABI_VERSION	11
+#define VTIMER_ABI_VERSION	12
 
 /* Fixed guest-physical layout of the vtimer guest (own image, not multiboot). */
 #define VTIMER_GPA_PML4		0x1000ULL
@@ -108,6 +108,15 @@ struct vtimer_boot {
 };
 
 #define VTIMER_PHASE_NONE	(~0ULL)
+
+/*
+ * cyclic: each CPU's sample row is 2 * count long. Entry k < count is wake -
+ * deadline of period k; entry count + k is the lateness of the last timer
+ * interrupt before that wake (live.last_irq - deadline), or
+ * VTIMER_NO_IRQ_SAMPLE where none came at or after the deadline (the sleep
+ * found it passed, or the kernel ran it while programming).
+ */
+#define VTIMER_NO_IRQ_SAMPLE	INT64_MIN
 
 /*
  * What phase_ns means (guest/workloads/workloads.c; tests/unit/test_phase.c),

@@ -184,6 +184,10 @@ void report_table(const struct run_report *r, FILE *f)
 			(unsigned long long)r->total.c.transactions, r->transactions_per_s,
 			(unsigned long long)r->total.c.retransmits,
 			(unsigned long long)r->total.c.ipis);
+	if (c->workload == VTIMER_WL_CYCLIC && r->total.lat.n)
+		fprintf(f, "cyclic wake-up, split at the interrupt (%llu of %llu wake-ups had theirs): interrupt p50 %.1f us, then the guest's path to the task p50 %.1f us\n",
+			(unsigned long long)r->total.irq.n, (unsigned long long)r->total.lat.n,
+			r->total.irq.p50 / 1e3, r->total.path.p50 / 1e3);
 	if (c->workload == VTIMER_WL_THROUGHPUT)
 		fprintf(f, "throughput: %llu work units, %.0f/s at CPL3 under the timer load\n",
 			(unsigned long long)r->total.c.work_units, r->work_units_per_s);
@@ -345,6 +349,13 @@ static json_t *anomaly_json(const struct vtimer_anomaly *a, uint64_t khz)
 			 "interrupts_before", (json_int_t)a->interrupts);
 }
 
+static json_t *lat_json(const struct lat_stats *l)
+{
+	return json_pack("{sI sI sf sI sI sI}", "samples", (json_int_t)l->n,
+			 "min", (json_int_t)l->min, "avg", l->avg, "p50", (json_int_t)l->p50,
+			 "p99", (json_int_t)l->p99, "max", (json_int_t)l->max);
+}
+
 static json_t *vcpu_json(const struct run_report *r, const struct vcpu_report *v)
 {
 	json_t *exits = json_object(), *stats = json_object(), *j;
@@ -367,6 +378,11 @@ static json_t *vcpu_json(const struct run_report *r, const struct vcpu_report *v
 			 "max", (json_int_t)v->lat.max);
 	if (j)
 		json_object_set_new(j, "wake_guard_kicks", json_integer((json_int_t)v->guard_kicks));
+	/* cyclic: the wake-up split at the interrupt that woke the task (results.c) */
+	if (j && !r->cfg.kernel && r->cfg.workload == VTIMER_WL_CYCLIC) {
+		json_object_set_new(j, "irq_latency_ns", lat_json(&v->irq));
+		json_object_set_new(j, "wake_path_ns", lat_json(&v->path));
+	}
 	if (j && v->anomaly.kind)
 		json_object_set_new(j, "anomaly", anomaly_json(&v->anomaly, r->tsc_khz));
 	if (j && r->cfg.kernel) {

@@ -50,6 +50,9 @@ struct vcpu_report {
 	struct vtimer_counters c;
 	uint32_t state;			/* enum vtimer_result_state */
 	struct lat_stats lat;		/* ns */
+	/* cyclic: the interrupt that woke each task (irq - deadline) and the
+	 * guest's path from it to the task (wake - irq), ns (results.c) */
+	struct lat_stats irq, path;
 	uint64_t exits[VM_EXIT_REASONS + 1];
 	uint64_t exits_total;
 	uint64_t *kvm_stats;		/* values, names in run_report */

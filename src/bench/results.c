@@ -42,8 +42,10 @@ int boot_layout_check(const struct vtimer_boot *b, uint64_t mem_size)
 
 int boot_layout(struct vm *vm, const struct run_config *cfg, struct vtimer_boot *b)
 {
-	/* tick: one or two ticks per event (workloads.c), each a sample */
-	uint64_t per = (cfg->count ? cfg->count : 1) * (cfg->workload == VTIMER_WL_TICK ? 2 : 1);
+	/* tick: one or two ticks per event (workloads.c), each a sample;
+	 * cyclic: each wake-up and its interrupt (abi.h, VTIMER_NO_IRQ_SAMPLE) */
+	uint64_t per = (cfg->count ? cfg->count : 1) *
+		       (cfg->workload == VTIMER_WL_TICK || cfg->workload == VTIMER_WL_CYCLIC ? 2 : 1);
 	uint64_t res = (vm->image_end + 4095) & ~4095ULL;
 	uint64_t smp = (res + vm->nr_vcpus * sizeof(struct vtimer_result) + 4095) & ~4095ULL;
 	struct vtimer_boot *gb = vm_gpa(vm, VTIMER_GPA_BOOT, sizeof(*gb));
@@ -71,6 +73,12 @@ int boot_layout(struct vm *vm, const struct run_config *cfg, struct vtimer_boot 
 	return 0;
 }
 
+/* Where a row's interrupt samples start (cyclic: its second half), else its length. */
+static uint64_t irq_row(const struct vtimer_boot *b)
+{
+	return b->workload == VTIMER_WL_CYCLIC ? b->samples_per_cpu / 2 : b->samples_per_cpu;
+}
+
 bool guest_result_read(struct vm *vm, const struct vtimer_boot *b, uint32_t cpu,
 		       struct vtimer_result *res, const int64_t **samples)
 {
@@ -90,8 +98,8 @@ bool guest_result_read(struct vm *vm, const struct vtimer_boot *b, uint32_t cpu,
 		memset(res, 0, sizeof(*res));
 		return false;
 	}
-	if (res->nr_samples > b->samples_per_cpu)
-		res->nr_samples = b->samples_per_cpu;
+	if (res->nr_samples > irq_row(b))
+		res->nr_samples = irq_row(b);
 	return true;
 }
 
@@ -205,12 +213,32 @@ static void collect_host(struct run_report *r, struct vm *vm, const struct timer
 		v->host = eng->vt[i].st;
 }
 
+/*
+ * cyclic: the interrupt's lateness beside each wake-up's, and the guest's
+ * path from one to the other. Only pairs where the interrupt came at or
+ * after the deadline and before the wake count (guest data: anything else
+ * is not the interrupt that woke the task). *n counts the pairs.
+ */
+static void collect_irq(const int64_t *wake, const int64_t *irq, uint64_t nr, uint64_t khz,
+			int64_t *irq_ns, int64_t *path_ns, size_t *n)
+{
+	for (uint64_t k = 0; k < nr; k++) {
+		if (irq[k] == VTIMER_NO_IRQ_SAMPLE || irq[k] < 0 || irq[k] > wake[k])
+			continue;
+		irq_ns[*n] = tsc_to_ns(irq[k], khz);
+		path_ns[*n] = tsc_to_ns(wake[k] - irq[k], khz);
+		(*n)++;
+	}
+}
+
 static void collect_vcpu(struct run_report *r, const struct vtimer_boot *b, struct vm *vm,
-			 int i, int64_t *all, size_t *nall)
+			 int i, int64_t *all, size_t *nall, int64_t *irq, int64_t *path,
+			 size_t *nirq)
 {
 	struct vcpu_report *v = &r->v[i];
 	struct vtimer_result res;
 	const int64_t *s;
+	size_t n0 = *nirq;
 
 	guest_result_read(vm, b, i, &res, &s);
 	v->c = res.c;
@@ -228,6 +256,11 @@ static void collect_vcpu(struct run_report *r, const struct vtimer_boot *b, stru
 			all[*nall + k] = tsc_to_ns(s[k], vm->tsc_khz);
 			if (s[k] < 0)
 				v->c.early++;
+		}
+		if (b->workload == VTIMER_WL_CYCLIC && s) {
+			collect_irq(s, s + irq_row(b), res.nr_samples, vm->tsc_khz, irq, path, nirq);
+			stats_compute(irq + n0, *nirq - n0, &v->irq);
+			stats_compute(path + n0, *nirq - n0, &v->path);
 		}
 		stats_compute(all + *nall, res.nr_samples, &v->lat);
 		*nall += res.nr_samples;
@@ -293,22 +326,32 @@ void collect(struct run_report *r, struct vm *vm, const struct timer_engine *eng
 	     const struct vtimer_boot *b)
 {
 	uint64_t nr_all;
-	int64_t *all = NULL;
-	size_t nall = 0;
+	int64_t *all = NULL, *irq, *path;
+	size_t nall = 0, nirq = 0;
 
 	if (r->nr > (int)b->nr_cpus || boot_layout_check(b, vm->mem_size) < 0 ||
 	    !mul_add(b->nr_cpus, b->samples_per_cpu, 1, &nr_all) || nr_all > SIZE_MAX)
 		return;		/* not a layout the host made: read nothing */
 	all = calloc(nr_all, sizeof(int64_t));
-	if (!all)
+	irq = calloc(nr_all, sizeof(int64_t));
+	path = calloc(nr_all, sizeof(int64_t));
+	if (!all || !irq || !path) {
+		free(all);
+		free(irq);
+		free(path);
 		return;
+	}
 	stat_names_copy(r, vm);
 	for (int i = 0; i < r->nr; i++) {
-		collect_vcpu(r, b, vm, i, all, &nall);
+		collect_vcpu(r, b, vm, i, all, &nall, irq, path, &nirq);
 		collect_host(r, vm, eng, i);
 		add_total(r, &r->v[i]);
 	}
 	stats_compute(all, nall, &r->total.lat);
+	stats_compute(irq, nirq, &r->total.irq);
+	stats_compute(path, nirq, &r->total.path);
+	free(irq);
+	free(path);
 	r->samples_ns = all;	/* sorted: the plots' distribution */
 	r->nr_samples = nall;
 	rates(r);

@@ -67,6 +67,9 @@ static double f_p99(const struct run_report *r) { return r->total.lat.p99 / 1e3;
 static double f_min(const struct run_report *r) { return r->total.lat.min / 1e3; }
 static double f_max(const struct run_report *r) { return r->total.lat.max / 1e3; }
 static double f_avg(const struct run_report *r) { return r->total.lat.avg / 1e3; }
+static double f_irq50(const struct run_report *r) { return r->total.irq.p50 / 1e3; }
+static double f_path50(const struct run_report *r) { return r->total.path.p50 / 1e3; }
+static double f_pairs(const struct run_report *r) { return per(r->total.irq.n, r->total.lat.n); }
 static double f_early(const struct run_report *r) { return k(r)->early; }
 static double f_status(const struct run_report *r) { return r->status; }
 static double f_hk_1k(const struct run_report *r) { return per(r->hk_cpu_ns / 1e6, f_events(r) / 1000); }
@@ -367,6 +370,48 @@ void bench_latency_table(const struct bench *b, FILE *f, bool md)
 		floor_note(b, f, md);
 }
 
+/*
+ * cyclic's wake-up split at the interrupt that woke the task (results.c):
+ * how late the interrupt came, and the guest's path from it to the task.
+ * A delivery that hands the interrupt over earlier can still lose on the
+ * path (docs/benchmarks.md).
+ */
+static void wake_split_table(const struct bench *b, FILE *f, bool md)
+{
+	const struct bench_cell *base = bench_find(b, "kvm", "cyclic");
+	double i0 = base ? bench_median(base, f_irq50, NULL, NULL) : 0;
+	double p0 = base ? bench_median(base, f_path50, NULL, NULL) : 0;
+	double w0 = base ? bench_median(base, f_p50, NULL, NULL) : 0;
+	bool any = false;
+
+	for (int i = 0; i < b->nr_cells; i++)
+		any |= !strcmp(b->cells[i].workload, "cyclic") && b->cells[i].n;
+	if (!any)
+		return;
+	title(f, md, "cyclic: the wake-up split at its interrupt (us, p50), change against kvm");
+	head(f, md, "timer | interrupt | vs kvm | path to task | vs kvm | wake-up | vs kvm | with interrupt");
+	for (int i = 0; i < b->nr_cells; i++) {
+		const struct bench_cell *c = &b->cells[i];
+		double irq, path, wake;
+
+		if (strcmp(c->workload, "cyclic") || !c->n)
+			continue;
+		irq = bench_median(c, f_irq50, NULL, NULL);
+		path = bench_median(c, f_path50, NULL, NULL);
+		wake = bench_median(c, f_p50, NULL, NULL);
+		col(f, md, "%s", c->timer);
+		col(f, md, "%.1f", irq);
+		col(f, md, i0 > 0 ? "%+.0f%%" : "-", 100 * (per(irq, i0) - 1));
+		col(f, md, "%.1f", path);
+		col(f, md, p0 > 0 ? "%+.0f%%" : "-", 100 * (per(path, p0) - 1));
+		col(f, md, "%.1f", wake);
+		col(f, md, w0 > 0 ? "%+.0f%%" : "-", 100 * (per(wake, w0) - 1));
+		col(f, md, "%.0f%%", 100 * bench_median(c, f_pairs, NULL, NULL));
+		end_row(f, md);
+	}
+	note(f, md, "interrupt: the TSC of the last timer interrupt before the task woke, less the deadline; path: the task's wake-up less that; medians of the runs' p50s, so interrupt + path need not add up to the wake-up. with interrupt: the wake-ups that had one (the others found their deadline passed).");
+}
+
 static void exitless_table(const struct bench *b, FILE *f, bool md)
 {
 	const struct bench_cell *rr0 = bench_find(b, "kvm", "rr");
@@ -522,6 +567,7 @@ void bench_tables(const struct bench *b, FILE *f, bool md)
 	exits_table(b, f, md);
 	lazy_table(b, f, md);
 	bench_latency_table(b, f, md);
+	wake_split_table(b, f, md);
 	exitless_table(b, f, md);
 	three_sources(b, f, md);
 	host_cost(b, f, md);
