@@ -4,8 +4,8 @@
  * min-heap on host TSC: O(log n) insert, move and remove), and the scanner
  * or spinner that reads the PV pages.
  *
- * It never burns a core while nothing is near: it sleeps on a condition
- * variable until the earliest of (heap top, next scan); in spin mode it polls
+ * It never burns a core while nothing is near: it sleeps on a timerfd set
+ * to the earliest of (heap top, next scan) ("Sleeping"); in spin mode it polls
  * continuously only while a known deadline is within SPIN_WINDOW_NS, and
  * otherwise naps SPIN_NAP_NS between looks at the pages. Before expiring a
  * timer it re-reads the host TSC, so it can be late, never early.
@@ -47,9 +47,9 @@
  * scans never break an earlier promise, and the periodic ones go on.
  *
  * No loop here holds the lock while it waits: every iteration either sleeps
- * on the condition variable (which releases it) or drops it. A deadline past
- * the horizon (tsc.h: "never") has no host timer: with nothing else armed
- * the thread is in a plain cond_wait.
+ * (sleep_until drops it) or drops it. A deadline past the horizon (tsc.h:
+ * "never") has no host timer: with nothing else armed the timerfd is
+ * disarmed and the thread sleeps until an earlier time is armed.
  */
 #include <errno.h>
 #include <sched.h>
@@ -57,7 +57,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "timer.h"
 #include "../machine/machine.h"
@@ -72,8 +74,8 @@ struct hk {
 	struct timer_engine *e;
 	pthread_t thread;
 	bool started;
-	pthread_mutex_t lock;		/* heap, n, stop */
-	pthread_cond_t cond;
+	pthread_mutex_t lock;		/* heap, n, stop, wake_at, the timerfd's setting */
+	int tfd;			/* the thread sleeps in read() on it ("Sleeping") */
 	struct vcpu_timer **heap;
 	int n;
 	bool stop;
@@ -155,13 +157,64 @@ static void heap_remove(struct hk *hk, int i)
 	vt->heap_idx = -1;
 }
 
+/* Monotonic ns the heap top wants the thread awake, UINT64_MAX = none. */
+static uint64_t heap_wake(struct hk *hk)
+{
+	return hk->n ? host_tsc_to_mono_now(&hk->e->vt[0].tsc, hk->heap[0]->hk_key) : UINT64_MAX;
+}
+
+/*
+ * Sleeping. The thread sleeps in a read() of a CLOCK_MONOTONIC timerfd set
+ * to its wake time (hk->wake_at), not on a condition variable: a vCPU
+ * thread that moves its deadline earlier than that (hk_update: an MSR exit
+ * on the guest's path) re-arms the timerfd under hk->lock and goes on, so
+ * the sleeping thread is woken by the timer when it is due, not by the
+ * writer. On the PVM host a futex wake of the thread on the other CPU cost
+ * the writer ~8 us per TSC-deadline write (docs/benchmarks.md). Only a
+ * time earlier than wake_at re-arms it; a later one costs the thread one
+ * early wake-up, after which it reads the heap again. Under hk->lock.
+ */
+static void tfd_arm(struct hk *hk, uint64_t mono)
+{
+	struct itimerspec its = { 0 };
+
+	if (mono != UINT64_MAX) {
+		mono = mono ? mono : 1;	/* 0 would disarm: 1 ns is long past */
+		its.it_value.tv_sec = mono / 1000000000ULL;
+		its.it_value.tv_nsec = mono % 1000000000ULL;
+	}
+	timerfd_settime(hk->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+/* Called with the lock held: a wake-up at mono, if the thread sleeps past it. */
+static void wake_by(struct hk *hk, uint64_t mono)
+{
+	if (hk->wake_at && mono < hk->wake_at) {
+		hk->wake_at = mono;
+		tfd_arm(hk, mono);
+	}
+}
+
+/* Sleep until mono (UINT64_MAX: until wake_by), with the lock dropped meanwhile. */
+static void sleep_until(struct hk *hk, uint64_t mono)
+{
+	uint64_t expirations;
+
+	hk->wake_at = mono;
+	tfd_arm(hk, mono);
+	pthread_mutex_unlock(&hk->lock);
+	if (read(hk->tfd, &expirations, sizeof(expirations)) < 0)
+		(void)expirations;	/* EINTR: look again, as after any wake-up */
+	pthread_mutex_lock(&hk->lock);
+	hk->wake_at = 0;
+	hk->wakes++;
+}
+
 void hk_update(struct hk *hk, struct vcpu_timer *vt)
 {
-	struct vcpu_timer *top;
 	uint64_t lead;
 
 	pthread_mutex_lock(&hk->lock);
-	top = hk->n ? hk->heap[0] : NULL;
 	if (vt->heap_idx >= 0)
 		heap_remove(hk, vt->heap_idx);
 	/* the caller holds vt->lock */
@@ -173,8 +226,8 @@ void hk_update(struct hk *hk, struct vcpu_timer *vt)
 		hk->heap[hk->n++] = vt;
 		heap_up(hk, vt->heap_idx);
 	}
-	if (!hk->n || hk->heap[0] != top || top == vt)
-		pthread_cond_signal(&hk->cond);
+	if (hk->wake_at)	/* asleep: awake, it reads the heap again before sleeping */
+		wake_by(hk, heap_wake(hk));
 	pthread_mutex_unlock(&hk->lock);
 }
 
@@ -212,8 +265,7 @@ void hk_predict(struct hk *hk, uint64_t mono)
 	while (mono < c && !atomic_compare_exchange_weak(&hk->pred_next, &c, mono))
 		;
 	pthread_mutex_lock(&hk->lock);
-	if (mono < hk->wake_at)
-		pthread_cond_signal(&hk->cond);	/* sleeping past it */
+	wake_by(hk, mono);	/* sleeping past it */
 	pthread_mutex_unlock(&hk->lock);
 }
 
@@ -344,12 +396,6 @@ int hk_expire_due(struct hk *hk)
 	return n;
 }
 
-static void wait_until(struct hk *hk, uint64_t mono)
-{
-	struct timespec ts = { mono / 1000000000ULL, mono % 1000000000ULL };
-
-	pthread_cond_timedwait(&hk->cond, &hk->lock, &ts);
-}
 
 /* discover=exit: every deadline comes by an MSR exit; nothing to look for. */
 static uint64_t exit_step(struct hk *hk, uint64_t now, uint64_t heap_wake)
@@ -494,11 +540,6 @@ const struct discover_ops timer_discover_ops[] = {
 };
 
 /* Monotonic ns at which the heap top falls due, UINT64_MAX if none. hk->lock held. */
-static uint64_t heap_wake(struct hk *hk)
-{
-	return hk->n ? host_tsc_to_mono_now(&hk->e->vt[0].tsc, hk->heap[0]->hk_key) : UINT64_MAX;
-}
-
 /*
  * Expire what is due, step the discovery (unlocked), then sleep until the
  * earlier of the heap top and the next step. The heap is read again after
@@ -532,16 +573,8 @@ static void *hk_thread(void *arg)
 			pthread_mutex_unlock(&hk->lock);
 			__builtin_ia32_pause();
 			pthread_mutex_lock(&hk->lock);
-		} else if (wake == UINT64_MAX) {
-			hk->wake_at = wake;
-			pthread_cond_wait(&hk->cond, &hk->lock);
-			hk->wake_at = 0;
-			hk->wakes++;
 		} else {
-			hk->wake_at = wake;
-			wait_until(hk, wake);
-			hk->wake_at = 0;
-			hk->wakes++;
+			sleep_until(hk, wake);	/* UINT64_MAX: until something is armed */
 		}
 	}
 	pthread_mutex_unlock(&hk->lock);
@@ -553,7 +586,6 @@ static void *hk_thread(void *arg)
 struct hk *hk_create(struct timer_engine *e)
 {
 	struct hk *hk = calloc(1, sizeof(*hk));
-	pthread_condattr_t ca;
 
 	if (!hk)
 		return NULL;
@@ -572,11 +604,14 @@ struct hk *hk_create(struct timer_engine *e)
 		free(hk);
 		return NULL;
 	}
+	hk->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	if (hk->tfd < 0) {
+		vt_err("cannot create the housekeeping thread's timerfd: %s", strerror(errno));
+		free(hk->heap);
+		free(hk);
+		return NULL;
+	}
 	pthread_mutex_init(&hk->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&hk->cond, &ca);
-	pthread_condattr_destroy(&ca);
 	return hk;
 }
 
@@ -605,7 +640,7 @@ void hk_stop(struct hk *hk)
 		return;
 	__atomic_store_n(&hk->stop, true, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&hk->lock);
-	pthread_cond_signal(&hk->cond);
+	tfd_arm(hk, 1);		/* long past: a sleeping thread wakes now */
 	pthread_mutex_unlock(&hk->lock);
 	pthread_join(hk->thread, NULL);
 	hk->started = false;
@@ -615,6 +650,7 @@ void hk_free(struct hk *hk)
 {
 	if (!hk)
 		return;
+	close(hk->tfd);
 	free(hk->heap);
 	free(hk);
 }
