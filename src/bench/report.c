@@ -243,6 +243,15 @@ static void report_host(const struct run_report *r, FILE *f)
 				r->hk_scan_ns / 1e3, r->hk_scan_low_ns / 1e3,
 				r->hk_scan_floor_ns / 1e3, r->cfg.mode.scan_ns / 1e3,
 				(unsigned long long)h->near_exits);
+		if (r->look_ns) {
+			fprintf(f, "\nlook-ahead (%s): %llu looks, %llu saved an exit",
+				r->cfg.tuning.look_fixed ? "on" : "auto",
+				(unsigned long long)h->looks, (unsigned long long)h->look_saves);
+			if (!r->cfg.tuning.look_fixed)
+				fprintf(f, "; on in %llu of %llu windows of %d injections",
+					(unsigned long long)h->look_windows_on,
+					(unsigned long long)h->look_windows, LOOK_DECIDE);
+		}
 		if (!r->cfg.tuning.predict_off && r->cfg.mode.discover == DISCOVER_SCAN)
 			fprintf(f, "\npredicted scans: %llu predicted after injections, %llu made, %llu deadlines found new there",
 				(unsigned long long)h->predicted, (unsigned long long)r->hk_pred_scans,
@@ -302,7 +311,7 @@ static json_t *counters_json(const struct vtimer_counters *c)
 
 static json_t *host_json(const struct timer_stats *h)
 {
-	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI}",
 			 "msr_exits", (json_int_t)h->msr_exits,
 			 "pv_msr_writes", (json_int_t)h->pv_msr_writes,
 			 "pv_gp", (json_int_t)h->pv_gp,
@@ -313,6 +322,9 @@ static json_t *host_json(const struct timer_stats *h)
 			 "discovered", (json_int_t)h->discovered,
 			 "kicks", (json_int_t)h->kicks,
 			 "looks", (json_int_t)h->looks,
+			 "look_saves", (json_int_t)h->look_saves,
+			 "look_windows", (json_int_t)h->look_windows,
+			 "look_windows_on", (json_int_t)h->look_windows_on,
 			 "prewakes", (json_int_t)h->prewakes,
 			 "prewake_injections", (json_int_t)h->prewake_injections,
 			 "prewake_wait_ns", (json_int_t)h->prewake_wait_ns,
@@ -452,6 +464,7 @@ static json_t *run_json(const struct run_report *r)
 	json_object_set_new(run, "timer_scan", json_string(r->cfg.tuning.scan_fixed ? "fixed" : "auto"));
 	json_object_set_new(run, "timer_predict", json_boolean(!r->cfg.tuning.predict_off));
 	json_object_set_new(run, "timer_idle_look", json_boolean(!r->cfg.tuning.idle_off));
+	json_object_set_new(run, "timer_look", json_string(r->cfg.tuning.look_fixed ? "on" : "auto"));
 	/* as the vCPU threads found it, not as asked */
 	json_object_set_new(run, "sched", json_string(r->sched_fifo ? "fifo" : "fair"));
 	json_object_set_new(run, "housekeeping_cpu", json_integer(r->hk_cpu));

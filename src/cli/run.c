@@ -34,6 +34,9 @@ static const char run_help[] =
 "  --timer-idle-look=on|off  discover=scan: a guest that owes a deadline write\n"
 "                        on its way to idle makes it with its hlt, one exit\n"
 "                        (docs/pv-abi.md 4.1; default on)\n"
+"  --timer-look=auto|on  look:L: after an injection, look at the page only\n"
+"                        while looking saves exits (auto, the default), or\n"
+"                        after every injection (on)\n"
 "  --sched=fair|fifo     the VMM's threads in the host's fair class (default)\n"
 "                        or SCHED_FIFO priority 1 (needs root or CAP_SYS_NICE)\n"
 "  --pin=auto|on|off     pin vCPUs to CPUs 0..n-2 and housekeeping to CPU n-1\n"
@@ -76,7 +79,7 @@ static const char run_help[] =
 
 enum { O_TIMER = 256, O_PROGRAM, O_DISCOVER, O_DELIVER, O_WORKLOAD, O_VCPUS, O_COUNT,
        O_INTERVAL, O_LAPIC, O_WAIT, O_TICK, O_PHASE, O_MEM, O_TIMEOUT, O_JSON, O_CONSOLE, O_GUEST,
-       O_KERNEL, O_APPEND, O_HKCPU, O_PIN, O_FLOOR, O_SHARE, O_ADVANCE, O_PREWAKE, O_SCAN, O_PREDICT, O_IDLE, O_SCHED, O_ATTACK, O_CPU, O_KTRACE, O_HELP };
+       O_KERNEL, O_APPEND, O_HKCPU, O_PIN, O_FLOOR, O_SHARE, O_ADVANCE, O_PREWAKE, O_SCAN, O_PREDICT, O_IDLE, O_LOOK, O_SCHED, O_ATTACK, O_CPU, O_KTRACE, O_HELP };
 
 static const struct option run_opts[] = {
 	{ "timer", 1, 0, O_TIMER }, { "program", 1, 0, O_PROGRAM },
@@ -91,6 +94,7 @@ static const struct option run_opts[] = {
 	{ "timer-floor", 1, 0, O_FLOOR }, { "timer-share", 1, 0, O_SHARE }, { "timer-advance", 1, 0, O_ADVANCE },
 	{ "timer-prewake", 1, 0, O_PREWAKE }, { "timer-scan", 1, 0, O_SCAN },
 	{ "timer-predict", 1, 0, O_PREDICT }, { "timer-idle-look", 1, 0, O_IDLE },
+	{ "timer-look", 1, 0, O_LOOK },
 	{ "sched", 1, 0, O_SCHED }, { "attack", 1, 0, O_ATTACK }, { "cpu", 1, 0, O_CPU },
 	{ "ktrace", 1, 0, O_KTRACE },
 	{ "verbose", 0, 0, 'v' }, { "help", 0, 0, O_HELP }, { 0 },
@@ -258,6 +262,7 @@ static int parse_run(int argc, char **argv, struct run_config *c)
 		case O_SCAN: r = parse_pair(name, optarg, "auto", "fixed", &c->tuning.scan_fixed); break;
 		case O_PREDICT: r = parse_pair(name, optarg, "on", "off", &c->tuning.predict_off); break;
 		case O_IDLE: r = parse_pair(name, optarg, "on", "off", &c->tuning.idle_off); break;
+		case O_LOOK: r = parse_pair(name, optarg, "auto", "on", &c->tuning.look_fixed); break;
 		case O_SCHED: r = parse_pair(name, optarg, "fair", "fifo", &c->sched_fifo); break;
 		case O_ATTACK: r = parse_attacks(name, optarg, &c->attacks); break;
 		case O_KTRACE:

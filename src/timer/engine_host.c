@@ -183,6 +183,7 @@ int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_
 	 * runs only when the housekeeping thread has a CPU of its own.
 	 */
 	e->look_ns = hk_cpu >= 0 ? m->look_ns : 0;
+	e->look_auto = e->look_ns && !t->look_fixed;
 	if (!timer_deliver_ops[m->deliver].vm_ops)
 		return 0;	/* stock KVM: nothing to take over */
 	if (tsc_offsets_check(vm) < 0 || msr_exits_setup(vm) < 0)

@@ -47,6 +47,10 @@ struct timer_stats {
 	uint64_t discovered;		/* deadlines the scanner/spinner found in the page */
 	uint64_t kicks;			/* deliver=vcpu: signals that kicked the vCPU out */
 	uint64_t looks;			/* look-ahead reads of the page after an injection */
+	uint64_t look_saves;		/* ... that found a deadline nearer than the horizon
+					 * + margin: an MSR exit the guest did not make */
+	uint64_t look_windows, look_windows_on;	/* auto look: decisions, and the
+					 * windows the look was on (LOOK_DECIDE) */
 	uint64_t prewakes;		/* halted vCPUs kicked awake ahead of an injection */
 	uint64_t prewake_injections;	/* ... whose injection their own thread made */
 	uint64_t prewake_wait_ns;	/* time kicked vCPU threads waited for their deadline */
@@ -81,6 +85,9 @@ struct vcpu_timer {
 					 * housekeeping thread reads it without vt->lock */
 	bool look;			/* the host timer is a look at the page, not a deadline */
 	uint64_t look_until;		/* guest TSC: stop looking after an injection */
+	bool look_off;			/* auto look: not looking this window */
+	uint32_t look_inj;		/* ... injections into this window */
+	uint64_t look_saves0, look_near0;	/* ... look_saves, near_exits at its start */
 	/* pre-wake (hk.c): the host TSC deadline handed over to the kicked vCPU
 	 * thread, 0 = none; when the kick was sent */
 	_Atomic uint64_t prewake, kick_t;
@@ -128,6 +135,7 @@ struct timer_engine {
 	int64_t advance_ns;		/* housekeeping timer advance: -1 = self-tuned */
 	bool prewake;			/* kick halted vCPUs awake ahead of injections (hk.c) */
 	bool scan_auto;			/* discover=scan: the period adapts (hk.c, auto scan period) */
+	bool look_auto;			/* look-ahead only while it pays (vtimer.c, LOOK_DECIDE) */
 	bool predict;			/* discover=scan: predicted scans (hk.c) */
 	/* Injection; NULL = KVM_SIGNAL_MSI on the VM (the engine bench stubs it). */
 	int (*signal_msi)(struct vcpu_timer *vt, struct kvm_msi *msi);
@@ -169,9 +177,15 @@ struct timer_tuning {
 	int64_t advance_ns;		/* housekeeping timer advance, HK_ADVANCE_AUTO = tuned */
 	bool prewake_off;		/* --timer-prewake=off (hk.c, "Pre-wake") */
 	bool scan_fixed;		/* --timer-scan=fixed (hk.c, "Auto scan period") */
+	bool look_fixed;		/* --timer-look=on: look after every injection */
 	bool predict_off;		/* --timer-predict=off (hk.c, "Predicted scans") */
 	bool idle_off;			/* --timer-idle-look=off (vtimer.c, "Idle look") */
 };
+
+/* Auto look (vtimer.c, look_wanted): decided every LOOK_DECIDE injections
+ * per vCPU; a look turned off is tried again every LOOK_RETRY windows. */
+#define LOOK_DECIDE		32
+#define LOOK_RETRY		16
 
 /*
  * Predicted scans (hk.c): after injecting deadline D, PERIOD after the one

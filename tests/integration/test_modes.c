@@ -30,6 +30,10 @@
 
 #include "harness.h"
 
+/* timer.h's LOOK_DECIDE and LOOK_RETRY, as the tests expect them */
+#define LOOK_DECIDE_TEST	32
+#define LOOK_RETRY_TEST		16
+
 #define presets vt_presets
 #define NR_PRESETS VT_NR_PRESETS
 
@@ -303,6 +307,57 @@ static void test_predict(void **s)
 		} else {
 			assert_int_equal(pred, 0);
 			assert_int_equal(scans, 0);
+		}
+		vt_free(&r);
+	}
+}
+
+/*
+ * Auto look (vtimer.c, look_wanted): hybrid, 1 vCPU (its look:20 runs only
+ * where the housekeeping thread has a CPU of its own), 300 latency events:
+ * up to 9 windows of LOOK_DECIDE injections. Every timer is delivered, none early,
+ * with the look auto and on. Saves are discoveries, so never more. Auto,
+ * a look that saved nothing stays on only in the first window, the retry
+ * windows and those after a near-horizon exit; on, it never decides.
+ */
+static void test_look_auto(void **s)
+{
+	(void)s;
+	require_kvm();
+	for (int fixed = 0; fixed < 2; fixed++) {
+		struct vt_result r;
+		const char *args[] = { "--timer=hybrid", "--workload=latency", "--vcpus=1",
+				       "--count=300", "--interval=1000",
+				       fixed ? "--timer-look=on" : "--timer-look=auto", NULL };
+		long long win, on, saves, near;
+		json_t *j;
+
+		if (vt_run(&r, args) != 0)
+			fail_msg("vtimer run (look %s): status %d", fixed ? "on" : "auto", r.status);
+		j = r.run;
+		assert_non_null(j);
+		check_delivery(j, 1, 300, late_bound_ns(1));
+		if (!jint(j, "look_ns")) {
+			print_message("  no look here (no CPU to spare for housekeeping): nothing to decide\n");
+			assert_int_equal(jint(j, "host.looks"), 0);
+			vt_free(&r);
+			continue;
+		}
+		win = jint(j, "host.look_windows");
+		on = jint(j, "host.look_windows_on");
+		saves = jint(j, "host.look_saves");
+		near = jint(j, "host.near_exits");
+		print_message("  look %s: %lld looks, %lld saves, on in %lld of %lld windows, %lld near exits\n",
+			      fixed ? "on" : "auto", (long long)jint(j, "host.looks"), saves, on, win, near);
+		assert_in_range(saves, 0, jint(j, "host.discovered"));
+		assert_string_equal(json_string_value(json_object_get(j, "timer_look")),
+				    fixed ? "on" : "auto");
+		if (fixed) {
+			assert_int_equal(win, 0);
+		} else {
+			assert_in_range(win, 0, jint(j, "host.injections") / LOOK_DECIDE_TEST);
+			if (!saves)
+				assert_in_range(on, 0, 1 + win / LOOK_RETRY_TEST + near);
 		}
 		vt_free(&r);
 	}
@@ -717,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_scan_auto),
 		cmocka_unit_test(test_predict),
 		cmocka_unit_test(test_idle_look),
+		cmocka_unit_test(test_look_auto),
 		cmocka_unit_test(test_sched_fifo),
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_attack_boot_record),
