@@ -72,6 +72,7 @@ struct vcpu_timer {
 	struct tsc_conv tsc;
 	uint32_t lvtt;			/* from KVM_GET_LAPIC at each deadline exit */
 	bool lvtt_known;
+	bool lvtt_stale;		/* no page: re-read LVTT at the next write (vtimer.c) */
 	uint64_t deadline;		/* guest TSC the host timer is armed at, 0 = off */
 	uint64_t host_deadline;		/* the same in host TSC */
 	uint64_t pv_msr;		/* last accepted MSR_VTIMER_PV value */
