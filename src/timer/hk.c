@@ -195,11 +195,18 @@ static void wake_by(struct hk *hk, uint64_t mono)
 	}
 }
 
-/* Sleep until mono (UINT64_MAX: until wake_by), with the lock dropped meanwhile. */
+/*
+ * Sleep until mono (UINT64_MAX: until wake_by), with the lock dropped
+ * meanwhile. hk_stop sets stop before it takes the lock to fire the timerfd,
+ * so a stop that came while the thread stepped unlocked is seen here,
+ * rather than overwritten by this arming.
+ */
 static void sleep_until(struct hk *hk, uint64_t mono)
 {
 	uint64_t expirations;
 
+	if (__atomic_load_n(&hk->stop, __ATOMIC_RELAXED))
+		return;
 	hk->wake_at = mono;
 	tfd_arm(hk, mono);
 	pthread_mutex_unlock(&hk->lock);
