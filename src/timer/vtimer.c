@@ -33,20 +33,6 @@
  */
 #define LOOK_WINDOW_NS		300000
 
-/*
- * Auto look (--timer-look=auto, the default). Each look wakes the
- * housekeeping thread (and spins out its advance) while the vCPU runs its
- * wake-up path; it pays only when it finds a deadline the guest would
- * otherwise have written to the MSR: nearer than the horizon + margin (a
- * "save"). On the PVM host, with predicted scans and the idle look, it
- * found none on any workload, and cost the guest 30-45 us of p50 latency
- * and a third of its CPL3 throughput on the other CPU (docs/benchmarks.md).
- * So every LOOK_DECIDE injections a vCPU decides for the next window:
- * looking, it goes on only if the window saved at least one exit; not
- * looking, it looks again if the window had a near-horizon exit (one the
- * look might have saved) or once every LOOK_RETRY windows.
- */
-
 static inline uint64_t pv_load(const uint64_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
@@ -204,11 +190,17 @@ static void inject(struct vcpu_timer *vt)
 }
 
 /*
- * Look-ahead (scan:P,look:L): right after an injection the guest is about to
- * program its next deadlines, so the host re-reads the page every L until it
- * has, publishing each look time as `armed`. A LAZY guest then skips the MSR
- * for any deadline at or after the next look; expiry of a look reads
- * `pending` like any other (docs/pv-abi.md).
+ * Auto look (--timer-look=auto, the default). Each look wakes the
+ * housekeeping thread (and spins out its advance) while the vCPU runs its
+ * wake-up path; it pays only when it finds a deadline the guest would
+ * otherwise have written to the MSR: nearer than the horizon + margin (a
+ * "save"). On the PVM host, with predicted scans and the idle look, it
+ * found none on any workload, and cost the guest 30-45 us of p50 latency
+ * with 1 vCPU and doubled the housekeeping thread's CPU (docs/benchmarks.md).
+ * So every LOOK_DECIDE injections a vCPU decides for the next window:
+ * looking, it goes on only if the window saved at least one exit; not
+ * looking, it looks again if the window had a near-horizon exit (one the
+ * look might have saved) or once every LOOK_RETRY windows.
  */
 static bool look_wanted(struct vcpu_timer *vt)
 {
@@ -228,6 +220,13 @@ static bool look_wanted(struct vcpu_timer *vt)
 	return !vt->look_off;
 }
 
+/*
+ * Look-ahead (scan:P,look:L): right after an injection the guest is about to
+ * program its next deadlines, so the host re-reads the page every L until it
+ * has, publishing each look time as `armed`. A LAZY guest then skips the MSR
+ * for any deadline at or after the next look; expiry of a look reads
+ * `pending` like any other (docs/pv-abi.md).
+ */
 static void arm_look(struct vcpu_timer *vt, uint64_t now)
 {
 	vt_arm(vt, now + ns_to_guest_cycles(&vt->tsc, vt->eng->look_ns));
