@@ -207,8 +207,9 @@ static void print_pv_eoi(const struct pv_eoi_probe *e, FILE *f)
 	else
 		fprintf(f, "  KVM set the bit %llu times in the run (a host thread polled the word %llu times)%s\n",
 			(unsigned long long)e->sets, (unsigned long long)e->polls,
-			e->engages ? "" : e->sets ? ": KVM clears it again before the handler reads it" :
-			": KVM never set it");
+			e->engages ? "" : !e->sets ? ": KVM never set it" :
+			e->elided ? ": KVM mostly clears it again before the handler reads it" :
+			": KVM clears it again before the handler reads it");
 }
 
 static json_t *pv_eoi_json(const struct pv_eoi_probe *e)
