@@ -27,6 +27,15 @@ const struct bench_cell *bench_find(const struct bench *b, const char *timer, co
 	return NULL;
 }
 
+/* Some cell of workload wl has runs. */
+static bool has_workload(const struct bench *b, const char *wl)
+{
+	for (int i = 0; i < b->nr_cells; i++)
+		if (!strcmp(b->cells[i].workload, wl) && b->cells[i].n)
+			return true;
+	return false;
+}
+
 double bench_median(const struct bench_cell *c, double (*f)(const struct run_report *),
 		    double *lo, double *hi)
 {
@@ -249,11 +258,8 @@ static void lazy_table(const struct bench *b, FILE *f, bool md)
 	const struct bench_cell *base = bench_find(b, "kvm", "rr");
 	double dl0 = base ? bench_median(base, f_dl_tx, NULL, NULL) : 0;
 	double ops0 = base ? bench_median(base, f_ops_tx, NULL, NULL) : 0;
-	bool any = false;
 
-	for (int i = 0; i < b->nr_cells; i++)
-		any |= !strcmp(b->cells[i].workload, "rr") && b->cells[i].n;
-	if (!any)
+	if (!has_workload(b, "rr"))
 		return;
 	title(f, md, "Lazy TSC deadline series: rr exits by reason, per transaction");
 	head(f, md, "timer | tsc-deadline | eoi | pv eoi (no exit) | icr | other wrmsr | hlt | pio | kicks | exit ops | tsc-dl % of kvm | ops % of kvm | kvm exits stat");
@@ -277,6 +283,12 @@ static void lazy_table(const struct bench *b, FILE *f, bool md)
 	note(f, md, "Published (lazy tscdeadline RFC, netperf TCP_RR): TSC-deadline MSR writes 7,512,945 -> 185,629 (2.5% of stock), all exits 12.6 M -> 5.8 M (46%). The kvm exits stat is KVM's own count; on a PVM host it does not follow the guest's MSR writes (docs/benchmarks.md).");
 }
 
+/* v's change against kvm's v0 in percent, "-" without a kvm figure. */
+static void col_change(FILE *f, bool md, double v, double v0)
+{
+	col(f, md, v0 > 0 ? "%+.0f%%" : "-", 100 * (per(v, v0) - 1));
+}
+
 /* One latency row: c's medians, and their change against kvm's avg0, p500. */
 static void latency_row(FILE *f, bool md, const struct bench_cell *c, const char *name,
 			double avg0, double p500, bool guest)
@@ -291,8 +303,8 @@ static void latency_row(FILE *f, bool md, const struct bench_cell *c, const char
 	col(f, md, "%.1f", p50);
 	col(f, md, "%.1f", bench_median(c, f_p99, NULL, NULL));
 	col(f, md, "%.1f", bench_median(c, f_max, NULL, NULL));
-	col(f, md, avg0 > 0 ? "%+.0f%%" : "-", 100 * (per(avg, avg0) - 1));
-	col(f, md, p500 > 0 ? "%+.0f%%" : "-", 100 * (per(p50, p500) - 1));
+	col_change(f, md, avg, avg0);
+	col_change(f, md, p50, p500);
 	bench_median(c, f_early, NULL, &hi);
 	col(f, md, guest ? "%.0f" : "-", hi);
 	end_row(f, md);
@@ -343,9 +355,8 @@ void bench_latency_table(const struct bench *b, FILE *f, bool md)
 	static const char *const wls[] = { "cyclic", "latency", "latency-busy" };
 	bool any = b->floor && b->floor->mode != HOST_FLOOR_OFF && b->floor->n;
 
-	for (int i = 0; i < b->nr_cells; i++)
-		for (int w = 0; w < 3; w++)
-			any |= !strcmp(b->cells[i].workload, wls[w]) && b->cells[i].n;
+	for (int w = 0; w < 3; w++)
+		any |= has_workload(b, wls[w]);
 	if (!any)
 		return;
 	title(f, md, "APIC-timer virtualization series: latency (us), change against kvm");
@@ -382,11 +393,8 @@ static void wake_split_table(const struct bench *b, FILE *f, bool md)
 	double i0 = base ? bench_median(base, f_irq50, NULL, NULL) : 0;
 	double p0 = base ? bench_median(base, f_path50, NULL, NULL) : 0;
 	double w0 = base ? bench_median(base, f_p50, NULL, NULL) : 0;
-	bool any = false;
 
-	for (int i = 0; i < b->nr_cells; i++)
-		any |= !strcmp(b->cells[i].workload, "cyclic") && b->cells[i].n;
-	if (!any)
+	if (!has_workload(b, "cyclic"))
 		return;
 	title(f, md, "cyclic: the wake-up split at its interrupt (us, p50), change against kvm");
 	head(f, md, "timer | interrupt | vs kvm | path to task | vs kvm | wake-up | vs kvm | with interrupt");
@@ -401,11 +409,11 @@ static void wake_split_table(const struct bench *b, FILE *f, bool md)
 		wake = bench_median(c, f_p50, NULL, NULL);
 		col(f, md, "%s", c->timer);
 		col(f, md, "%.1f", irq);
-		col(f, md, i0 > 0 ? "%+.0f%%" : "-", 100 * (per(irq, i0) - 1));
+		col_change(f, md, irq, i0);
 		col(f, md, "%.1f", path);
-		col(f, md, p0 > 0 ? "%+.0f%%" : "-", 100 * (per(path, p0) - 1));
+		col_change(f, md, path, p0);
 		col(f, md, "%.1f", wake);
-		col(f, md, w0 > 0 ? "%+.0f%%" : "-", 100 * (per(wake, w0) - 1));
+		col_change(f, md, wake, w0);
 		col(f, md, "%.0f%%", 100 * bench_median(c, f_pairs, NULL, NULL));
 		end_row(f, md);
 	}
