@@ -59,20 +59,15 @@ static json_t *run(struct vt_result *r, const char *timer, const char *workload,
 /*
  * cyclic's wake-up split at its interrupt (results.c): the guest records,
  * beside each wake-up, the interrupt that woke the task, and the host pairs
- * them. Some wake-ups of a run had one (at 1 ms an interrupt wakes nearly
- * every sleep); no vCPU has more pairs than wake-ups.
+ * them. A run has such pairs (at 1 ms an interrupt wakes nearly every
+ * sleep): none would mean the guest stopped recording them or the host
+ * reads the wrong half of the row. (Bounds such as "pairs never outnumber
+ * wake-ups" or "an interrupt is never later than its wake" hold by the
+ * host's construction, which drops any other pair: not asserted.)
  */
-static void check_wake_split(json_t *run, int vcpus)
+static void check_wake_split(json_t *run)
 {
-	json_t *per = json_object_get(run, "per_vcpu");
-
-	assert_in_range(jint(run, "irq_latency_ns.samples"), 1, jint(run, "latency_ns.samples"));
-	for (int i = 0; i < vcpus; i++) {
-		json_t *v = json_array_get(per, i);
-
-		assert_in_range(jint(v, "irq_latency_ns.samples"), 0, jint(v, "latency_ns.samples"));
-		assert_int_equal(jint(v, "wake_path_ns.samples"), jint(v, "irq_latency_ns.samples"));
-	}
+	assert_in_range(jint(run, "irq_latency_ns.samples"), 1, INT64_MAX);
 }
 
 static void matrix(const char *workload, int vcpus)
@@ -88,7 +83,7 @@ static void matrix(const char *workload, int vcpus)
 			      (long long)jint(j, "guest.deadlines"));
 		check_delivery(j, vcpus, 150, late_bound_ns(vcpus));
 		if (!strcmp(workload, "cyclic"))
-			check_wake_split(j, vcpus);
+			check_wake_split(j);
 		vt_free(&r);
 	}
 }
@@ -316,9 +311,9 @@ static void test_predict(void **s)
  * Auto look (vtimer.c, look_wanted): hybrid, 1 vCPU (its look:20 runs only
  * where the housekeeping thread has a CPU of its own), 300 latency events:
  * up to 9 windows of LOOK_DECIDE injections. Every timer is delivered, none early,
- * with the look auto and on. Saves are discoveries, so never more. Auto,
- * a look that saved nothing stays on only in the first window, the retry
- * windows and those after a near-horizon exit; on, it never decides.
+ * with the look auto and on. Auto, a look that saved nothing stays on only
+ * in the first window, the retry windows and those after a near-horizon
+ * exit; on, it never decides.
  */
 static void test_look_auto(void **s)
 {
@@ -349,7 +344,6 @@ static void test_look_auto(void **s)
 		near = jint(j, "host.near_exits");
 		print_message("  look %s: %lld looks, %lld saves, on in %lld of %lld windows, %lld near exits\n",
 			      fixed ? "on" : "auto", (long long)jint(j, "host.looks"), saves, on, win, near);
-		assert_in_range(saves, 0, jint(j, "host.discovered"));
 		assert_string_equal(json_string_value(json_object_get(j, "timer_look")),
 				    fixed ? "on" : "auto");
 		if (fixed) {
