@@ -380,14 +380,11 @@ static json_t *vcpu_json(const struct run_report *r, const struct vcpu_report *v
 		json_object_set_new(exits, "other", json_integer(exits_other(v)));
 	for (int i = 0; i < r->nr_stats; i++)
 		json_object_set_new(stats, r->stat_names[i], json_integer(v->kvm_stats[i]));
-	j = json_pack("{so so so so sI s{sI sI sf sI sI sI}}",
+	j = json_pack("{so so so so sI so}",
 			 "guest", counters_json(&v->c), "host", host_json(&v->host),
 			 "exits", exits, "kvm_stats", stats,
 			 "due_margin_ns", (json_int_t)v->due_margin_ns,
-			 "latency_ns", "samples", (json_int_t)v->lat.n,
-			 "min", (json_int_t)v->lat.min, "avg", v->lat.avg,
-			 "p50", (json_int_t)v->lat.p50, "p99", (json_int_t)v->lat.p99,
-			 "max", (json_int_t)v->lat.max);
+			 "latency_ns", lat_json(&v->lat));
 	if (j)
 		json_object_set_new(j, "wake_guard_kicks", json_integer((json_int_t)v->guard_kicks));
 	/* cyclic: the wake-up split at the interrupt that woke the task (results.c) */
