@@ -89,6 +89,7 @@ struct hk {
 	uint64_t ctl_found, ctl_near;	/* ... at the last decision */
 	uint64_t wakes, ctl_wakes, ctl_cpu;	/* wake-ups; at the last decision, with CPU ns */
 	uint64_t advance;		/* host TSC cycles the heap keys are ahead of deadlines */
+	_Atomic uint64_t advance_pub;	/* ... as the vCPU threads read it (hk_wake_lead_ns) */
 	uint64_t advance_max;		/* ... at most; also the longest wait spun out */
 	bool advance_auto;		/* tuned from wake-ups */
 	uint64_t spin_cycles;		/* spent waiting out advances */
@@ -348,6 +349,7 @@ static bool expire_one(struct hk *hk)
 	vt = hk->heap[0];
 	if (hk->advance_auto && vt->hk_sample)
 		hk->advance = hk_advance_tune(hk->advance, t - vt->hk_key, hk->advance_max);
+	atomic_store_explicit(&hk->advance_pub, hk->advance, memory_order_relaxed);
 	heap_remove(hk, 0);
 	pthread_mutex_unlock(&hk->lock);
 	pthread_mutex_lock(&vt->lock);
@@ -606,6 +608,7 @@ struct hk *hk_create(struct timer_engine *e)
 		      e->host_khz / 1000000;
 	if (hk->advance > hk->advance_max)
 		hk->advance_max = hk->advance;	/* a fixed advance is waited out whole */
+	atomic_init(&hk->advance_pub, hk->advance);
 	hk->heap = calloc(e->vm->nr_vcpus, sizeof(*hk->heap));
 	if (!hk->heap) {
 		free(hk);
@@ -694,6 +697,24 @@ void hk_scan_period(struct hk *hk, uint64_t *now_ns, uint64_t *low_ns, uint64_t 
 	*now_ns = hk ? hk->scan_ns : 0;
 	*low_ns = hk ? hk->scan_low : 0;
 	*floor_ns = hk ? hk->scan_floor : 0;
+}
+
+/*
+ * How long before a deadline this thread wants to hold it: its heap key's
+ * lead, the advance plus, with pre-wake, the vCPU thread's wake-up. A
+ * deadline a scan finds later than that is still served at its deadline,
+ * but without the pre-wake kick: the predicted scans come this much earlier.
+ */
+uint64_t hk_wake_lead_ns(struct hk *hk)
+{
+	uint64_t c;
+
+	if (!hk)
+		return 0;
+	c = atomic_load_explicit(&hk->advance_pub, memory_order_relaxed);
+	if (hk->e->prewake)
+		c += atomic_load_explicit(&hk->vwake, memory_order_relaxed);
+	return cycles_ns(hk, c);
 }
 
 uint64_t hk_vwake_ns(struct hk *hk)

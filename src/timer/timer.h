@@ -317,5 +317,6 @@ uint64_t hk_scans(struct hk *hk);
 /* Pre-wake: a kicked vCPU thread came back wake cycles after its kick. */
 void hk_vwake_sample(struct hk *hk, uint64_t wake);
 uint64_t hk_vwake_ns(struct hk *hk);
+uint64_t hk_wake_lead_ns(struct hk *hk);	/* the heap keys' lead: advance + pre-wake */
 
 #endif

@@ -250,7 +250,8 @@ static void arm_look(struct vcpu_timer *vt, uint64_t now)
 static void predict_scan(struct vcpu_timer *vt, uint64_t d)
 {
 	const struct tsc_conv *tc = &vt->tsc;
-	uint64_t per = d - vt->pred_last, lead = ns_to_guest_cycles(tc, HK_PREDICT_LEAD_NS);
+	uint64_t per = d - vt->pred_last;
+	uint64_t lead = ns_to_guest_cycles(tc, HK_PREDICT_LEAD_NS + hk_wake_lead_ns(vt->eng->hk));
 	uint64_t old = vt->pred_per, next, gnow, h, m;
 	unsigned int left;
 
