@@ -117,6 +117,9 @@ struct tsc_source {
 	int (*offset)(struct vcpu *vcpu, int64_t *off);
 	/* Applies a guest WRMSR of IA32_TSC or IA32_TSC_ADJUST as KVM does; -errno. */
 	int (*guest_write)(struct vcpu *vcpu, uint32_t msr, uint64_t val);
+	/* Optional: true while nothing but guest writes can move an offset, so
+	 * vt_exited() need not read it again after every exit. */
+	bool (*offset_fixed)(void);
 };
 
 struct timer_engine {
@@ -265,6 +268,8 @@ int timer_engine_init(struct timer_engine *e, struct vm *vm, const struct timer_
 int timer_engine_start(struct timer_engine *e);
 void timer_engine_stop(struct timer_engine *e);
 void timer_engine_free(struct timer_engine *e);
+/* A current_clocksource reading that means KVM leaves TSC offsets alone. */
+bool clocksource_is_tsc(const char *name);
 
 /* vtimer.c: per-vCPU operations; the caller holds vt->lock. */
 void vt_arm(struct vcpu_timer *vt, uint64_t guest_deadline);

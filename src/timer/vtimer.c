@@ -540,14 +540,18 @@ static int tsc_msr_write(struct vcpu_timer *vt, uint32_t msr, uint64_t val)
  * ioctl waits for KVM_RUN to return) after every return to user space and
  * before a deadline is converted; a change re-arms the armed deadline. On
  * hosts where the offset cannot change (a stable TSC, PVM) it reads the same
- * value: one ioctl per user-space exit. Called with vt->lock held.
+ * value: one ioctl per user-space exit, unless the source says the offset
+cannot move by itself (engine_host.c: a host TSC in use as clocksource).
+Called with vt->lock held.
  */
 static void vt_offset_refresh(struct vcpu_timer *vt)
 {
 	const struct tsc_source *src = vt->eng->tsc_src;
 	int64_t off;
 
-	if (!src || src->offset(vt->vcpu, &off) < 0 || off == vt->tsc.offset)
+	if (!src || (src->offset_fixed && src->offset_fixed()))
+		return;
+	if (src->offset(vt->vcpu, &off) < 0 || off == vt->tsc.offset)
 		return;
 	vt->st.tsc_moves++;
 	vt_set_offset(vt, off);

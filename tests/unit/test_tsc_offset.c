@@ -314,6 +314,62 @@ static void test_kvm_moves_offset(void **state)
 	fx_free(&f);
 }
 
+static bool fake_fixed_answer;
+static int fake_offset_reads;
+
+static int fake_offset_counted(struct vcpu *vcpu, int64_t *off)
+{
+	fake_offset_reads++;
+	return fake_offset(vcpu, off);
+}
+
+static bool fake_offset_fixed(void)
+{
+	return fake_fixed_answer;
+}
+
+/*
+ * A source that says its offsets cannot move by themselves (KVM with the
+ * host TSC as clocksource) is not read after an exit; once it says they
+ * can, the next exit reads and follows a move.
+ */
+static void test_fixed_offset_not_reread(void **state)
+{
+	static const struct tsc_source src = {
+		.offset = fake_offset_counted,
+		.guest_write = fake_guest_write,
+		.offset_fixed = fake_offset_fixed,
+	};
+	struct fx f;
+
+	(void)state;
+	fx_init(&f, 0, false);
+	f.e.tsc_src = &src;
+	fake_offset_reads = 0;
+	fake_fixed_answer = true;
+	fake.off += 1000;
+	vt_exited(f.vt.vcpu);
+	assert_int_equal(fake_offset_reads, 0);
+	assert_int_equal(f.vt.st.tsc_moves, 0);
+	fake_fixed_answer = false;
+	vt_exited(f.vt.vcpu);
+	assert_int_equal(fake_offset_reads, 1);
+	assert_int_equal(f.vt.st.tsc_moves, 1);
+	assert_true(f.vt.tsc.offset == fake.off);
+	fx_free(&f);
+}
+
+static void test_clocksource_is_tsc(void **state)
+{
+	(void)state;
+	assert_true(clocksource_is_tsc("tsc\n"));
+	assert_true(clocksource_is_tsc("tsc"));
+	assert_false(clocksource_is_tsc("hpet\n"));
+	assert_false(clocksource_is_tsc("kvm-clock\n"));
+	assert_false(clocksource_is_tsc("tsc-early\n"));
+	assert_false(clocksource_is_tsc(""));
+}
+
 static void test_refresh_keeps_look_never_off(void **state)
 {
 	struct fx f;
@@ -382,6 +438,8 @@ int main(void)
 		cmocka_unit_test(test_negative_offsets_no_rearm_loop),
 		cmocka_unit_test(test_refresh_moves_armed_timer),
 		cmocka_unit_test(test_kvm_moves_offset),
+		cmocka_unit_test(test_fixed_offset_not_reread),
+		cmocka_unit_test(test_clocksource_is_tsc),
 		cmocka_unit_test(test_refresh_keeps_look_never_off),
 		cmocka_unit_test(test_refresh_failure_stops),
 	};
