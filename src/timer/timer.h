@@ -86,9 +86,9 @@ struct vcpu_timer {
 					 * housekeeping thread reads it without vt->lock */
 	bool look;			/* the host timer is a look at the page, not a deadline */
 	uint64_t look_until;		/* guest TSC: stop looking after an injection */
-	bool look_off;			/* auto look: not looking this window */
+	bool look_on;			/* auto look: looking this window */
 	uint32_t look_inj;		/* ... injections into this window */
-	uint64_t look_saves0, look_near0;	/* ... look_saves, near_exits at its start */
+	uint64_t look_saves0, look_exits0;	/* ... look_saves, near exits + idle looks at its start */
 	/* pre-wake (hk.c): the host TSC deadline handed over to the kicked vCPU
 	 * thread, 0 = none; when the kick was sent */
 	_Atomic uint64_t prewake, kick_t;
@@ -187,7 +187,8 @@ struct timer_tuning {
 };
 
 /* Auto look (vtimer.c, look_wanted): decided every LOOK_DECIDE injections
- * per vCPU; a look turned off is tried again every LOOK_RETRY windows. */
+ * per vCPU; on after a window with exits a look might take, and while
+ * looking, every LOOK_RETRY-th window is spent not looking. */
 #define LOOK_DECIDE		32
 #define LOOK_RETRY		16
 
