@@ -18,10 +18,10 @@ static const char *const deliver_names[] = { "kernel", "vcpu", "housekeeping" };
 static const struct timer_mode presets[] = {
 	{ "kvm", PROGRAM_MSR, DISCOVER_EXIT, DELIVER_KERNEL, 0, 0 },
 	{ "exitless", PROGRAM_MSR, DISCOVER_EXIT, DELIVER_HOUSEKEEPING, 0, 0 },
-	{ "pvtimer", PROGRAM_PV, DISCOVER_SCAN, DELIVER_HOUSEKEEPING, 1000000, 0 },
+	{ "pvtimer", PROGRAM_PV, DISCOVER_SCAN, DELIVER_HOUSEKEEPING, 500000, 0 },
 	{ "lazy", PROGRAM_LAZY, DISCOVER_EXIT, DELIVER_VCPU, 0, 0 },
 	{ "apicv-model", PROGRAM_DIRECT, DISCOVER_SPIN, DELIVER_HOUSEKEEPING, 0, 0 },
-	{ "hybrid", PROGRAM_HYBRID, DISCOVER_SCAN, DELIVER_HOUSEKEEPING, 1000000, 20000 },
+	{ "hybrid", PROGRAM_HYBRID, DISCOVER_SCAN, DELIVER_HOUSEKEEPING, 500000, 20000 },
 };
 
 const char *timer_program_name(enum timer_program p) { return program_names[p]; }

@@ -26,10 +26,10 @@ static const struct {
 } want_presets[] = {
 	{ "kvm", PROGRAM_MSR, DISCOVER_EXIT, DELIVER_KERNEL, 0 },
 	{ "exitless", PROGRAM_MSR, DISCOVER_EXIT, DELIVER_HOUSEKEEPING, 0 },
-	{ "pvtimer", PROGRAM_PV, DISCOVER_SCAN, DELIVER_HOUSEKEEPING, 1000000 },
+	{ "pvtimer", PROGRAM_PV, DISCOVER_SCAN, DELIVER_HOUSEKEEPING, 500000 },
 	{ "lazy", PROGRAM_LAZY, DISCOVER_EXIT, DELIVER_VCPU, 0 },
 	{ "apicv-model", PROGRAM_DIRECT, DISCOVER_SPIN, DELIVER_HOUSEKEEPING, 0 },
-	{ "hybrid", PROGRAM_HYBRID, DISCOVER_SCAN, DELIVER_HOUSEKEEPING, 1000000 },
+	{ "hybrid", PROGRAM_HYBRID, DISCOVER_SCAN, DELIVER_HOUSEKEEPING, 500000 },
 };
 
 #define NR_PRESETS (sizeof(want_presets) / sizeof(want_presets[0]))
@@ -149,7 +149,7 @@ static void test_axis_scan_look(void **state)
 {
 	struct timer_mode m = preset("hybrid");
 
-	assert_int_equal(m.scan_ns, 1000000);
+	assert_int_equal(m.scan_ns, 500000);
 	assert_int_equal(m.look_ns, 20000);
 	assert_int_equal(timer_axis_parse("discover", "scan:100,look:10", &m), 0);
 	assert_int_equal(m.scan_ns, 100000);
