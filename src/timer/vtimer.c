@@ -192,20 +192,22 @@ static void inject(struct vcpu_timer *vt)
 /*
  * Auto look (--timer-look=auto, the default). Each look wakes the
  * housekeeping thread (and spins out its advance) while the vCPU runs its
- * wake-up path, and while it looks the vCPU gets no pre-wake: it pays only
+ * wake-up path, and with it the interrupt came later (below): it pays only
  * where it takes a deadline the guest would otherwise have written to the
  * MSR. The host cannot tell that from the look itself: a deadline stored
  * before the horizon + margin (look_saves) may carry slack (the tick's)
  * and would not have exited. On the PVM host of 2026-12-07 hybrid's look
  * counted such saves in a quarter of `cyclic` wake-ups at one phase, and
- * looking doubled the interrupt's p50 lateness (31 -> 75 us), where the
- * run without it wrote the MSR for no deadline (docs/benchmarks.md). So
- * the evidence is the exits themselves: a vCPU starts not looking, and
- * every LOOK_DECIDE injections decides for the next window. Not looking,
- * it looks if the window had an exit a look might have taken (a near
- * exit, an idle look). Looking, it goes on while the window counted a
- * save, except every LOOK_RETRY-th window, which it spends not looking:
- * without exits there, counted saves were not exits saved.
+ * looking doubled the interrupt's p50 lateness (31 -> 75 us: the kicked
+ * vCPU thread's injection took ~40 us, cause not found), where runs
+ * without it wrote the MSR for 0-27 of ~1,000 deadlines
+ * (docs/benchmarks.md). So the evidence is the exits themselves: a vCPU
+ * starts not looking, and every LOOK_DECIDE injections decides for the
+ * next window. Not looking, it looks if the window had an exit a look
+ * might have taken (a near exit, an idle look). Looking, it goes on while
+ * the window counted a save, except every LOOK_RETRY-th window, which it
+ * spends not looking: without exits there, counted saves were not exits
+ * saved.
  */
 static bool look_wanted(struct vcpu_timer *vt)
 {
@@ -549,8 +551,8 @@ static int tsc_msr_write(struct vcpu_timer *vt, uint32_t msr, uint64_t val)
  * before a deadline is converted; a change re-arms the armed deadline. On
  * hosts where the offset cannot change (a stable TSC, PVM) it reads the same
  * value: one ioctl per user-space exit, unless the source says the offset
-cannot move by itself (engine_host.c: a host TSC in use as clocksource).
-Called with vt->lock held.
+ * cannot move by itself (engine_host.c: a host TSC in use as clocksource).
+ * Called with vt->lock held.
  */
 static void vt_offset_refresh(struct vcpu_timer *vt)
 {
