@@ -94,6 +94,7 @@ struct hk {
 	bool advance_auto;		/* tuned from wake-ups */
 	uint64_t spin_cycles;		/* spent waiting out advances */
 	_Atomic uint64_t vwake;		/* pre-wake: a kicked vCPU thread's wake-up, cycles */
+	uint64_t look_at;		/* monotonic ns: wake by then for a look (expire_one) */
 	uint64_t nap_until;		/* discover=spin: monotonic ns the last nap was to end */
 	uint64_t nap_late;		/* ... how late naps end, ns (1/8 steps) */
 	uint64_t cpu_ns, scans;
@@ -234,7 +235,10 @@ void hk_update(struct hk *hk, struct vcpu_timer *vt)
 		hk->heap[hk->n++] = vt;
 		heap_up(hk, vt->heap_idx);
 	}
-	if (hk->wake_at)	/* asleep: awake, it reads the heap again before sleeping */
+	/* asleep: awake, it reads the heap again before sleeping; a look it
+	 * already plans to be awake for (hk_look_by) needs no wake-up */
+	if (hk->wake_at && !(vt->look && hk->look_at && hk->heap[0] == vt &&
+			     hk->look_at <= host_tsc_to_mono_now(&vt->tsc, vt->host_deadline)))
 		wake_by(hk, heap_wake(hk));
 	pthread_mutex_unlock(&hk->lock);
 }
@@ -336,6 +340,23 @@ void hk_vwake_sample(struct hk *hk, uint64_t wake)
 }
 
 /*
+ * A look (vtimer.c, arm_look) is always due when armed: its key, the look
+ * time less the advance, has passed. Armed by a vCPU thread, waking this
+ * thread for it meant a timerfd set in the past, fired at once and woken
+ * across CPUs before the vCPU thread could re-enter the guest: ~100,000
+ * host cycles (~39 us) per look on the PVM host of 2026-12-07 (temporary
+ * rdtsc count around timerfd_settime), added to the interrupt it had just
+ * injected. So when this thread hands a timer over to a vCPU thread that
+ * will arm a look, it plans to be awake by the look itself, and the
+ * vCPU thread's hk_update finds it so (wake_by). hk->lock held.
+ */
+static void hk_look_by(struct hk *hk, uint64_t mono)
+{
+	if (!hk->look_at || mono < hk->look_at)
+		hk->look_at = mono;
+}
+
+/*
  * Pops the heap top if its key is due; waits out the advance unlocked and
  * expires it at its host deadline. Returns true if it popped. hk->lock held.
  */
@@ -343,6 +364,7 @@ static bool expire_one(struct hk *hk)
 {
 	struct vcpu_timer *vt;
 	uint64_t t = rdtsc(), t0 = t, d, spun = 0;
+	bool look;
 
 	if (!hk->n || hk->heap[0]->hk_key > t)
 		return false;
@@ -374,9 +396,13 @@ static bool expire_one(struct hk *hk)
 			 * hold here would move the deadline handed over; summed,
 			 * as a second hand-over may come before the first is taken */
 			vt->prewake_cost += rdtsc() - t0;
+			/* the kicked thread arms a look right after it injects */
+			look = hk->e->look_ns && (!hk->e->look_auto || vt->look_on);
 			pthread_mutex_unlock(&vt->lock);
 			vm_kick_vcpu(hk->e->vm, vt->vcpu->id);
 			pthread_mutex_lock(&hk->lock);
+			if (look)
+				hk_look_by(hk, host_tsc_to_mono_now(&vt->tsc, d) + hk->e->look_ns);
 			return true;
 		}
 		pthread_mutex_unlock(&vt->lock);
@@ -577,6 +603,10 @@ static void *hk_thread(void *arg)
 		wake = heap_wake(hk);
 		if (next < wake)
 			wake = next;
+		if (hk->look_at && hk->look_at <= now_ns())
+			hk->look_at = 0;	/* passed: the look is in the heap, or was not armed */
+		if (hk->look_at && hk->look_at < wake)
+			wake = hk->look_at;
 		if (wake <= now_ns()) {
 			/* due (or spinning): look again, letting others take the lock */
 			pthread_mutex_unlock(&hk->lock);

@@ -108,11 +108,12 @@ void vt_charge(struct vcpu_timer *vt, uint64_t cycles)
 }
 
 /* A deadline past the horizon (tsc.h) is kept as the guest's, with no host timer. */
-void vt_arm(struct vcpu_timer *vt, uint64_t guest_deadline)
+/* Arms guest_deadline, a look at the page (5.4) or a deadline. */
+static void arm(struct vcpu_timer *vt, uint64_t guest_deadline, bool look)
 {
 	uint64_t now = rdtsc(), h = guest_deadline_to_host(&vt->tsc, guest_deadline, now);
 
-	vt->look = false;
+	vt->look = look;
 	vt->deadline = guest_deadline;
 	if (h == TSC_HOST_NEVER) {
 		vt->host_deadline = 0;
@@ -131,6 +132,11 @@ void vt_arm(struct vcpu_timer *vt, uint64_t guest_deadline)
 	}
 	set_armed(vt, guest_deadline);
 	host_timer_update(vt);
+}
+
+void vt_arm(struct vcpu_timer *vt, uint64_t guest_deadline)
+{
+	arm(vt, guest_deadline, false);
 }
 
 void vt_disarm(struct vcpu_timer *vt)
@@ -239,8 +245,7 @@ static bool look_wanted(struct vcpu_timer *vt)
  */
 static void arm_look(struct vcpu_timer *vt, uint64_t now)
 {
-	vt_arm(vt, now + ns_to_guest_cycles(&vt->tsc, vt->eng->look_ns));
-	vt->look = true;
+	arm(vt, now + ns_to_guest_cycles(&vt->tsc, vt->eng->look_ns), true);
 }
 
 /*
