@@ -198,22 +198,20 @@ static void inject(struct vcpu_timer *vt)
 /*
  * Auto look (--timer-look=auto, the default). Each look wakes the
  * housekeeping thread (and spins out its advance) while the vCPU runs its
- * wake-up path, and with it the interrupt came later (below): it pays only
- * where it takes a deadline the guest would otherwise have written to the
- * MSR. The host cannot tell that from the look itself: a deadline stored
- * before the horizon + margin (look_saves) may carry slack (the tick's)
- * and would not have exited. On the PVM host of 2026-12-07 hybrid's look
- * counted such saves in a quarter of `cyclic` wake-ups at one phase, and
- * looking doubled the interrupt's p50 lateness (31 -> 75 us: the kicked
- * vCPU thread's injection took ~40 us, cause not found), where runs
- * without it wrote the MSR for 0-27 of ~1,000 deadlines
- * (docs/benchmarks.md). So the evidence is the exits themselves: a vCPU
- * starts not looking, and every LOOK_DECIDE injections decides for the
- * next window. Not looking, it looks if the window had an exit a look
- * might have taken (a near exit, an idle look). Looking, it goes on while
- * the window counted a save, except every LOOK_RETRY-th window, which it
- * spends not looking: without exits there, counted saves were not exits
- * saved.
+ * wake-up path: it pays only where it takes a deadline the guest would
+ * otherwise have written to the MSR. The host cannot tell that from the
+ * look itself: a deadline stored before the horizon + margin (look_saves)
+ * may carry slack (the tick's) and would not have exited. On the PVM host
+ * of 2026-12-07 hybrid's look counted such saves in a quarter of `cyclic`
+ * wake-ups at one phase, where runs without it wrote the MSR for 0-27 of
+ * ~1,000 deadlines (docs/benchmarks.md; looking then also delayed each
+ * interrupt by ~40 us, since removed: hk.c, hk_look_by). So the evidence
+ * is the exits themselves: a vCPU starts not looking, and every
+ * LOOK_DECIDE injections decides for the next window. Not looking, it
+ * looks if the window had an exit a look might have taken (a near exit, an
+ * idle look). Looking, it goes on while the window counted a save, except
+ * every LOOK_RETRY-th window, which it spends not looking: without exits
+ * there, counted saves were not exits saved.
  */
 static bool look_wanted(struct vcpu_timer *vt)
 {
