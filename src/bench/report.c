@@ -244,7 +244,7 @@ static void report_host(const struct run_report *r, FILE *f)
 				r->hk_scan_floor_ns / 1e3, r->cfg.mode.scan_ns / 1e3,
 				(unsigned long long)h->near_exits);
 		if (r->look_ns) {
-			fprintf(f, "\nlook-ahead (%s): %llu looks, %llu saved an exit",
+			fprintf(f, "\nlook-ahead (%s): %llu looks, %llu found a deadline before the horizon + margin",
 				r->cfg.tuning.look_fixed ? "on" : "auto",
 				(unsigned long long)h->looks, (unsigned long long)h->look_saves);
 			if (!r->cfg.tuning.look_fixed)

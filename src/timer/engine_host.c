@@ -170,7 +170,7 @@ static bool kvm_tsc_offset_fixed(void)
 		close(fd);
 	buf[n > 0 ? n : 0] = 0;
 	atomic_store_explicit(&fixed, clocksource_is_tsc(buf), memory_order_relaxed);
-	return atomic_load_explicit(&fixed, memory_order_relaxed);
+	return clocksource_is_tsc(buf);
 }
 
 static const struct tsc_source kvm_tsc_source = {

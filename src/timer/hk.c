@@ -88,8 +88,8 @@ struct hk {
 	uint64_t found, near;		/* deadlines found by scans, near exits: sums */
 	uint64_t ctl_found, ctl_near;	/* ... at the last decision */
 	uint64_t wakes, ctl_wakes, ctl_cpu;	/* wake-ups; at the last decision, with CPU ns */
-	uint64_t advance;		/* host TSC cycles the heap keys are ahead of deadlines */
-	_Atomic uint64_t advance_pub;	/* ... as the vCPU threads read it (hk_wake_lead_ns) */
+	_Atomic uint64_t advance;	/* host TSC cycles the heap keys are ahead of deadlines
+					 * (written under lock; vCPU threads read it: heap_lead) */
 	uint64_t advance_max;		/* ... at most; also the longest wait spun out */
 	bool advance_auto;		/* tuned from wake-ups */
 	uint64_t spin_cycles;		/* spent waiting out advances */
@@ -219,6 +219,16 @@ static void sleep_until(struct hk *hk, uint64_t mono)
 	hk->wakes++;
 }
 
+/*
+ * How long before a deadline this thread wants to hold it, host TSC cycles:
+ * the advance plus, with pre-wake, the vCPU thread's wake-up. A heap key is
+ * the deadline less this.
+ */
+static uint64_t heap_lead(struct hk *hk)
+{
+	return hk->advance + (hk->e->prewake ? atomic_load_explicit(&hk->vwake, memory_order_relaxed) : 0);
+}
+
 void hk_update(struct hk *hk, struct vcpu_timer *vt)
 {
 	uint64_t lead;
@@ -227,7 +237,7 @@ void hk_update(struct hk *hk, struct vcpu_timer *vt)
 	if (vt->heap_idx >= 0)
 		heap_remove(hk, vt->heap_idx);
 	/* the caller holds vt->lock */
-	lead = hk->advance + (hk->e->prewake ? atomic_load_explicit(&hk->vwake, memory_order_relaxed) : 0);
+	lead = heap_lead(hk);
 	vt->hk_key = vt->host_deadline > lead ? vt->host_deadline - lead : !!vt->host_deadline;
 	vt->hk_sample = vt->hk_key > rdtsc();	/* a wake-up will be late for it, or not */
 	if (vt->hk_key) {
@@ -347,8 +357,8 @@ void hk_vwake_sample(struct hk *hk, uint64_t wake)
  * host cycles (~39 us) per look on the PVM host of 2026-12-07 (temporary
  * rdtsc count around timerfd_settime), added to the interrupt it had just
  * injected. So when this thread hands a timer over to a vCPU thread that
- * will arm a look, it plans to be awake by the look itself, and the
- * vCPU thread's hk_update finds it so (wake_by). hk->lock held.
+ * will arm a look, it plans to be awake by the look itself, and
+ * hk_update does not wake it for that look. hk->lock held.
  */
 static void hk_look_by(struct hk *hk, uint64_t mono)
 {
@@ -371,7 +381,6 @@ static bool expire_one(struct hk *hk)
 	vt = hk->heap[0];
 	if (hk->advance_auto && vt->hk_sample)
 		hk->advance = hk_advance_tune(hk->advance, t - vt->hk_key, hk->advance_max);
-	atomic_store_explicit(&hk->advance_pub, hk->advance, memory_order_relaxed);
 	heap_remove(hk, 0);
 	pthread_mutex_unlock(&hk->lock);
 	pthread_mutex_lock(&vt->lock);
@@ -430,7 +439,6 @@ int hk_expire_due(struct hk *hk)
 	pthread_mutex_unlock(&hk->lock);
 	return n;
 }
-
 
 /* discover=exit: every deadline comes by an MSR exit; nothing to look for. */
 static uint64_t exit_step(struct hk *hk, uint64_t now, uint64_t heap_wake)
@@ -574,7 +582,6 @@ const struct discover_ops timer_discover_ops[] = {
 	[DISCOVER_SPIN] = { .housekeeping = true, .step = spin_step, .window_ns = no_window },
 };
 
-/* Monotonic ns at which the heap top falls due, UINT64_MAX if none. hk->lock held. */
 /*
  * Expire what is due, step the discovery (unlocked), then sleep until the
  * earlier of the heap top and the next step. The heap is read again after
@@ -638,7 +645,6 @@ struct hk *hk_create(struct timer_engine *e)
 		      e->host_khz / 1000000;
 	if (hk->advance > hk->advance_max)
 		hk->advance_max = hk->advance;	/* a fixed advance is waited out whole */
-	atomic_init(&hk->advance_pub, hk->advance);
 	hk->heap = calloc(e->vm->nr_vcpus, sizeof(*hk->heap));
 	if (!hk->heap) {
 		free(hk);
@@ -730,21 +736,13 @@ void hk_scan_period(struct hk *hk, uint64_t *now_ns, uint64_t *low_ns, uint64_t 
 }
 
 /*
- * How long before a deadline this thread wants to hold it: its heap key's
- * lead, the advance plus, with pre-wake, the vCPU thread's wake-up. A
- * deadline a scan finds later than that is still served at its deadline,
- * but without the pre-wake kick: the predicted scans come this much earlier.
+ * heap_lead in ns. A deadline a scan finds later than that before it is
+ * still served at its deadline, but without the pre-wake kick: the
+ * predicted scans come this much earlier (vtimer.c, predict_scan).
  */
 uint64_t hk_wake_lead_ns(struct hk *hk)
 {
-	uint64_t c;
-
-	if (!hk)
-		return 0;
-	c = atomic_load_explicit(&hk->advance_pub, memory_order_relaxed);
-	if (hk->e->prewake)
-		c += atomic_load_explicit(&hk->vwake, memory_order_relaxed);
-	return cycles_ns(hk, c);
+	return hk ? cycles_ns(hk, heap_lead(hk)) : 0;
 }
 
 uint64_t hk_vwake_ns(struct hk *hk)

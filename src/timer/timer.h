@@ -48,7 +48,7 @@ struct timer_stats {
 	uint64_t kicks;			/* deliver=vcpu: signals that kicked the vCPU out */
 	uint64_t looks;			/* look-ahead reads of the page after an injection */
 	uint64_t look_saves;		/* ... that found a deadline nearer than the horizon
-					 * + margin: an MSR exit the guest did not make */
+					 * + margin: an MSR exit saved, unless it had slack */
 	uint64_t look_windows, look_windows_on;	/* auto look: decisions, and the
 					 * windows the look was on (LOOK_DECIDE) */
 	uint64_t prewakes;		/* halted vCPUs kicked awake ahead of an injection */

@@ -107,8 +107,10 @@ void vt_charge(struct vcpu_timer *vt, uint64_t cycles)
 		host_timer_update(vt);
 }
 
-/* A deadline past the horizon (tsc.h) is kept as the guest's, with no host timer. */
-/* Arms guest_deadline, a look at the page (5.4) or a deadline. */
+/*
+ * Arms guest_deadline: a deadline, or a look at the page (pv-abi.md 5.4). A
+ * deadline past the horizon (tsc.h) is kept as the guest's, with no host timer.
+ */
 static void arm(struct vcpu_timer *vt, uint64_t guest_deadline, bool look)
 {
 	uint64_t now = rdtsc(), h = guest_deadline_to_host(&vt->tsc, guest_deadline, now);
@@ -596,12 +598,13 @@ static bool lvtt_delivers(uint32_t lvtt)
 /* A TSC-deadline MSR write of val, or an idle look's of `pending`. */
 static void deadline_write(struct vcpu_timer *vt, uint64_t val)
 {
-	if (!vt->page && (!vt->lvtt_known || vt->lvtt_stale || !lvtt_delivers(vt->lvtt)))
-		read_lvtt(vt);
-	if (!vt->page)
-		vt->lvtt_stale = !val;
-	if (vt->page)
+	if (vt->page) {
 		vt->seen = val;
+	} else {
+		if (!vt->lvtt_known || vt->lvtt_stale || !lvtt_delivers(vt->lvtt))
+			read_lvtt(vt);
+		vt->lvtt_stale = !val;
+	}
 	/* Outside TSC-deadline mode the write is ignored (SDM 11.5.4.1). */
 	if (!vt->page && (vt->lvtt & LVTT_MODE_MASK) != LVTT_MODE_DEADLINE) {
 		vt_disarm(vt);
