@@ -642,13 +642,14 @@ static void test_storm_share(void **s)
 	json_t *v;
 	char sh[48], cnt[32] = "--count=200", fl[] = "--timer-floor=0";
 	const char *args[] = { "--timer=exitless", "--workload=latency", "--vcpus=1",
-			       cnt, storm_interval(), fl, sh, NULL };
+			       cnt, NULL, fl, sh, NULL };
 	double wall, base;
 	uint32_t ppm;
 	int64_t exp_ns, throttled = 0;
 
 	(void)s;
 	require_kvm();
+	args[4] = storm_interval();	/* boots guests: only once KVM is known */
 	snprintf(sh, sizeof(sh), "--timer-share=0");
 	assert_int_equal(vt_run(&r, args), 0);
 	v = json_array_get(json_object_get(r.run, "per_vcpu"), 0);
