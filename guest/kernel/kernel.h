@@ -85,6 +85,14 @@ struct cpu {
 	uint8_t ustack[8192] __attribute__((aligned(16)));
 } __attribute__((aligned(64)));
 
+#ifdef GUEST_HOSTED
+extern struct cpu *hosted_cpu;	/* tests/guest/: the simulated CPU */
+
+static inline struct cpu *this_cpu(void)
+{
+	return hosted_cpu;
+}
+#else
 static inline struct cpu *this_cpu(void)
 {
 	struct cpu *c;
@@ -92,6 +100,7 @@ static inline struct cpu *this_cpu(void)
 	__asm__("mov %%gs:0, %0" : "=r"(c));
 	return c;
 }
+#endif
 
 extern const struct vtimer_boot *boot;
 extern uint64_t tick_cycles;	/* nohz tick period in TSC cycles, 0 = no tick */

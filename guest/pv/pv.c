@@ -181,6 +181,15 @@ void look_shadow_broken(void)
 	}
 }
 
+#ifdef GUEST_HOSTED
+/* tests/guest/: a fresh boot for each simulated run */
+void pv_reset(void)
+{
+	offered = 0;
+	pv_msr = 0;
+}
+#endif
+
 bool pv_offered(void)
 {
 	return offered != 0;

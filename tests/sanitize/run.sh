@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Runs the tests on the sanitizer builds (tests/sanitize/sanitize.mk).
-#   run.sh          (make test) TAP, one case per program: the unit tests
+#   run.sh          (make test) TAP, one case per program: the unit tests,
+#                   the guest's timer code on its simulated host (tests/guest/)
 #                   and the integration programs (they skip without /dev/kvm),
 #                   built with ASan+UBSan and with TSan; SANITIZE_INTEGRATION=0
 #                   leaves the integration programs out
@@ -25,6 +26,7 @@ programs() {
 	for t in tests/unit/test_*.c; do
 		echo "build-$1/tests/unit/$(basename "$t" .c)"
 	done
+	echo "build-$1/tests/guest/test_guest_timer"
 	if [ "$2" = all ]; then
 		for t in tests/integration/test_*.c; do
 			echo "build-$1/tests/integration/$(basename "$t" .c)"

@@ -45,19 +45,24 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
+#ifdef GUEST_HOSTED
+/*
+ * Built into a host program (tests/guest/): the instructions that reach the
+ * hypervisor or read the clock are the test's functions, so the guest's
+ * timer code runs against a simulated host and clock.
+ */
+uint64_t rdtsc(void);
+void wrmsr(uint32_t msr, uint64_t v);
+uint64_t rdmsr(uint32_t msr);
+void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]);
+void cpu_relax(void);
+#else
 static inline uint64_t rdtsc(void)
 {
 	uint32_t lo, hi;
 
 	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
 	return ((uint64_t)hi << 32) | lo;
-}
-
-/* rdtsc after every earlier instruction has completed (SDM vol. 2, RDTSC). */
-static inline uint64_t rdtsc_ordered(void)
-{
-	__asm__ volatile("mfence; lfence" ::: "memory");
-	return rdtsc();
 }
 
 static inline void wrmsr(uint32_t msr, uint64_t v)
@@ -98,6 +103,16 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 			 : "a"(leaf), "c"(sub));
 }
 
+static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
+#endif /* GUEST_HOSTED */
+
+/* rdtsc after every earlier instruction has completed (SDM vol. 2, RDTSC). */
+static inline uint64_t rdtsc_ordered(void)
+{
+	__asm__ volatile("mfence; lfence" ::: "memory");
+	return rdtsc();
+}
+
 static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
 /*
@@ -117,7 +132,6 @@ void halt_shadow_broken(void);	/* cpu.c, called from the interrupt stubs */
  */
 void safe_idle_look(uint32_t msr);
 void look_shadow_broken(void);	/* pv/pv.c, called from the interrupt stubs */
-static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
 
 #endif /* __ASSEMBLER__ */
 #endif
