@@ -75,11 +75,16 @@ void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 
 static void inject(void)
 {
-	uint32_t lvtt = sim.page ? sim.page->lvtt : LVTT_TSCDEADLINE | VEC_TIMER;
+	if (sim.page) {
+		uint32_t lvtt = sim.page->lvtt;
 
-	/* pv-abi.md 5.5: only an unmasked TSC-deadline LVTT with a vector */
-	if ((lvtt & 0xff) < 16 || (lvtt & LVT_MASKED) || (lvtt & (3u << 17)) != LVTT_TSCDEADLINE)
-		return;
+		/* pv-abi.md 5.5: only an unmasked TSC-deadline LVTT with a vector */
+		if ((lvtt & 0xff) < 16 || (lvtt & LVT_MASKED) ||
+		    (lvtt & (3u << 17)) != LVTT_TSCDEADLINE)
+			return;
+	} else if (sim.lvtt & LVT_MASKED) {
+		return;		/* the LAPIC's own timer: masked, not delivered */
+	}
 	sim.irr = true;
 	sim.injected++;
 }
@@ -200,6 +205,9 @@ static void host_advance(uint64_t until, bool interruptible)
 		if (t > sim_now)
 			sim_now = t;
 		if (sim.lapic_deadline && sim.lapic_deadline <= sim_now) {
+			/* the oracle's own check: before the deadline the guest programmed? */
+			if (cpu0.programmed && sim_now < cpu0.programmed)
+				sim.early_fires++;
 			sim.lapic_deadline = 0;
 			inject();
 		} else if (sim.timer && sim.timer <= sim_now) {
@@ -236,10 +244,19 @@ void wrmsr(uint32_t msr, uint64_t v)
 		sim.page->horizon = 0;
 		sim.page->margin = sim.margin;
 		sim.seen = 0;
-		if (sim.features & VTIMER_F_HORIZON)
+		if (sim.features & (VTIMER_F_HORIZON | VTIMER_F_DIRECT))
 			sim.next_scan = sim_now + sim.scan_period;
 		break;
-	default:	/* LVTT, TDCR: the page mirrors LVTT */
+	case MSR_X2APIC_LVTT:
+		sim.lvtt = (uint32_t)v;
+		break;
+	case MSR_X2APIC_TMICT:
+		/* one-shot: fires after v bus cycles, TDCR divide by 1 (the guest's) */
+		if ((sim.lvtt & (3u << 17)) == LVTT_ONESHOT)
+			sim.lapic_deadline = v ? sim_now + v * (boot_rec.tsc_khz * 1000) /
+							 boot_rec.apic_bus_hz : 0;
+		break;
+	default:	/* TDCR */
 		break;
 	}
 }
@@ -287,18 +304,24 @@ void printk(const char *fmt, ...)
 
 void sim_reset(uint32_t features, uint64_t tick_ns)
 {
+	sim_reset_lapic(features, tick_ns, VTIMER_LAPIC_DEADLINE, 1000000000);
+}
+
+void sim_reset_lapic(uint32_t features, uint64_t tick_ns, uint32_t lapic_mode, uint64_t bus_hz)
+{
 	memset(&sim, 0, sizeof(sim));
 	memset(&cpu0, 0, sizeof(cpu0));
 	memset(&result, 0, sizeof(result));
 	memset(&boot_rec, 0, sizeof(boot_rec));
 	sim.features = features;
-	sim.scan_period = 500000;	/* the presets' 500 us */
+	/* the presets' 500 us; DIRECT: a host that polls (a scan every 2 us) */
+	sim.scan_period = features & VTIMER_F_DIRECT ? 2000 : 500000;
 	sim.margin = VTIMER_PV_SCAN_MARGIN_NS;
 	sim_now = 1000000000;
 	boot_rec.nr_cpus = 1;
 	boot_rec.tsc_khz = 1000000;
-	boot_rec.apic_bus_hz = 1000000000;
-	boot_rec.lapic_mode = VTIMER_LAPIC_DEADLINE;
+	boot_rec.apic_bus_hz = bus_hz;
+	boot_rec.lapic_mode = lapic_mode;
 	boot_rec.tick_ns = tick_ns;
 	boot_rec.samples_per_cpu = 16;
 	boot_rec.user_msrs = features ? VTIMER_USER_DEADLINE | VTIMER_USER_PV : 0;
@@ -306,7 +329,7 @@ void sim_reset(uint32_t features, uint64_t tick_ns)
 	cpu0.self = &cpu0;
 	cpu0.res = &result;
 	cpu0.samples = samples;
-	cpu0.lapic_mode = VTIMER_LAPIC_DEADLINE;
+	cpu0.lapic_mode = lapic_mode;
 	/* the guest's boot, as kernel/main.c runs it */
 	pv_reset();
 	pv_discover();

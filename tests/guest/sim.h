@@ -34,19 +34,24 @@ struct sim_host {
 	uint64_t margin;	/* HORIZON: published margin */
 	/* state */
 	struct vtimer_pv_page *page;
-	uint64_t lapic_deadline;	/* no page: KVM's TSC-deadline timer, 0 = off */
+	uint64_t lapic_deadline;	/* no page: KVM's LAPIC timer (TSC-deadline or
+				 * one-shot), when it fires; 0 = off */
+	uint32_t lvtt;		/* the LVT Timer register as last written */
 	uint64_t timer;		/* page: the host timer, 0 = off */
 	uint64_t seen;		/* page: the last pending acted on */
 	uint64_t next_scan;	/* page with HORIZON: 0 = no scan yet */
 	bool irr;		/* the timer vector is pending */
 	/* counts */
 	uint64_t msr_exits, injected, scans, idle_looks, eois;
+	uint64_t early_fires;	/* the LAPIC's own timer fired before `programmed` */
 };
 
 extern uint64_t sim_now;
 extern struct sim_host sim;
 
-/* Fresh CPU, host and boot record: lapic mode TSC-deadline, tick_ns period. */
+/* Fresh CPU, host and boot record: LAPIC timer mode (abi.h), its bus clock. */
+void sim_reset_lapic(uint32_t features, uint64_t tick_ns, uint32_t lapic_mode, uint64_t bus_hz);
+/* ... in TSC-deadline mode */
 void sim_reset(uint32_t features, uint64_t tick_ns);
 /* The task runs (CPL3, interrupts on) for `cycles`. */
 void sim_run_task(uint64_t cycles);

@@ -321,6 +321,79 @@ static void test_near_exit_without_look(void **s)
 	assert_int_equal(k->pv_exit_near, 1);
 }
 
+/*
+ * apicv-model (DIRECT): the host polls the page, so the guest never writes
+ * the MSR, tick or no tick; an EOI and a hlt per event.
+ */
+static void test_direct_never_writes(void **s)
+{
+	struct cyclic r;
+
+	for (uint64_t phase = 60 * US; phase < TICK_NS; phase += 500 * US) {
+		cyclic_40(&r, VTIMER_F_DIRECT, TICK_NS, phase);
+		assert_int_equal(DELTA(&r, op_wrmsr_deadline), 0);
+		assert_int_equal(DELTA(&r, msr_writes), 0);
+		assert_int_equal(r.ops, 80);
+	}
+}
+
+/*
+ * One-shot mode (clockevent.c, oneshot_program): TMICT = ceil((D - now) *
+ * bus / tsc), so the LAPIC never fires before D whatever the two clocks'
+ * ratio: here a 300 MHz bus against a 1 GHz TSC, 10/3 cycles per count,
+ * and deadlines that fall between counts. The simulated LAPIC fires after
+ * exactly the count, rounded down to a whole TSC cycle.
+ */
+static void test_oneshot_never_early(void **s)
+{
+	struct cyclic r;
+
+	sim_reset_lapic(0, 0, VTIMER_LAPIC_ONESHOT, 300000000);
+	cyclic(&r, 2, 40, 1000 * US + 7, 300 * US + 1, 50 * US);
+	assert_int_equal(sim.early_fires, 0);
+	assert_int_equal(r.early, 0);
+	assert_int_equal(DELTA(&r, early) + DELTA(&r, unexpected), 0);
+	assert_int_equal(DELTA(&r, interrupts), 40);
+	assert_int_equal(DELTA(&r, op_wrmsr_deadline), 0);
+	assert_in_range(r.late_max, 0, 4 * SIM_EXIT);
+}
+
+/*
+ * A masked LVTT (the `masked` workload's SYS_MASK_TEST): a deadline armed
+ * while masked never interrupts. With the page, the host finds it and its
+ * timer fires, but the page's LVTT mirror says masked (pv-abi.md 5.5);
+ * without, KVM's LAPIC does not deliver. Unmasked again, timers work.
+ */
+static void test_masked_lvtt(void **s)
+{
+	uint32_t modes[] = { 0, VTIMER_F_HORIZON, HYBRID };
+
+	for (unsigned int m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		struct ktimer probe = { .fn = noop_fn };
+		struct vtimer_counters *k;
+		uint64_t d;
+
+		sim_reset(modes[m], 0);
+		k = sim_counters();
+		clockevent_mask(true);
+		d = sim_now + 2000 * US;
+		timer_add(&probe, d);
+		sim_run_task(3000 * US);
+		assert_int_equal(k->interrupts, 0);
+		assert_int_equal(sim.injected, 0);
+		if (modes[m])
+			assert_int_equal(sim.seen, d);	/* found, not delivered */
+		timer_del(&probe);
+		clockevent_mask(false);
+		timer_reprogram();
+		d = sim_now + 700 * US;
+		sim_sleep_until(d);
+		assert_true(sim_now >= d);
+		assert_int_equal(k->interrupts, 1);
+		assert_int_equal(k->early + k->unexpected, 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +408,9 @@ int main(void)
 		cmocka_unit_test(test_restored_deadline_moves),
 		cmocka_unit_test(test_idle_look),
 		cmocka_unit_test(test_near_exit_without_look),
+		cmocka_unit_test(test_direct_never_writes),
+		cmocka_unit_test(test_oneshot_never_early),
+		cmocka_unit_test(test_masked_lvtt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
