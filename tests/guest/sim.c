@@ -344,6 +344,11 @@ void sim_run_task(uint64_t cycles)
 	host_advance(sim_now + cycles, true);
 }
 
+void sim_run_kernel(uint64_t cycles)
+{
+	host_advance(sim_now + cycles, false);
+}
+
 static void wake_fn(struct ktimer *t, uint64_t now)
 {
 	this_cpu()->woken = true;

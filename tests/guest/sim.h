@@ -55,6 +55,9 @@ void sim_reset_lapic(uint32_t features, uint64_t tick_ns, uint32_t lapic_mode, u
 void sim_reset(uint32_t features, uint64_t tick_ns);
 /* The task runs (CPL3, interrupts on) for `cycles`. */
 void sim_run_task(uint64_t cycles);
+/* The kernel runs (interrupts off) for `cycles`: a slow path, as on a PVM
+ * host, where the guest's CPL0 code is emulated. */
+void sim_run_kernel(uint64_t cycles);
 /* The task's sleep to an absolute deadline (kernel/syscall.c, SYS_SLEEP_UNTIL). */
 void sim_sleep_until(uint64_t deadline);
 /* The guest's counters. */

@@ -32,6 +32,8 @@ struct cyclic {
  * The first `warm` events settle (the tick starts at the first idle exit, a
  * scan publishes the first horizon); the counters are read around the rest.
  */
+static uint64_t kernel_path;	/* cycles from the wake-up back to the task, IF = 0 */
+
 static void cyclic(struct cyclic *r, uint32_t warm, uint32_t n, uint64_t interval,
 		   uint64_t phase, uint64_t busy)
 {
@@ -45,6 +47,7 @@ static void cyclic(struct cyclic *r, uint32_t warm, uint32_t n, uint64_t interva
 		if (i == warm)
 			r->before = *k;
 		sim_sleep_until(next);
+		sim_run_kernel(kernel_path);
 		wake = sim_now;
 		if (i >= warm) {
 			r->events++;
@@ -80,7 +83,9 @@ static void cyclic_40(struct cyclic *r, uint32_t features, uint64_t tick_ns, uin
 	assert_int_equal(r->early, 0);
 	assert_int_equal(DELTA(r, early), 0);
 	assert_int_equal(DELTA(r, unexpected), 0);
-	assert_in_range(r->late_max, 0, 4 * SIM_EXIT);
+	assert_in_range(r->late_max, kernel_path, kernel_path + 4 * SIM_EXIT);
+	if (kernel_path)
+		return;		/* the tick may fire while the task runs */
 	assert_int_equal(DELTA(r, interrupts), 40);
 	assert_int_equal(DELTA(r, op_wrmsr_eoi), 40);
 	assert_int_equal(DELTA(r, op_hlt), 40);
@@ -322,6 +327,67 @@ static void test_near_exit_without_look(void **s)
 }
 
 /*
+ * Why hybrid's exit-causing operations sit at exactly half of KVM's (issue
+ * 9's floor while PV EOI cannot engage), even where the tick fires: a
+ * kernel path of 150 us from the wake-up back to the task (a PVM host
+ * emulates it) and 100 us of work put a tick grid point inside the task's
+ * run every fourth event at some phases. Per event KVM pays EOI + hlt + 2
+ * writes, hybrid EOI + hlt; per tick interrupt KVM pays EOI + the write
+ * that programs what follows, hybrid the EOI. (2 + t) / (4 + 2t) = 1/2 for
+ * every tick count t. On a real host, what moves a run off 1/2 is what this
+ * model leaves out: stale interrupts, deadlines found due, near exits.
+ */
+static void test_hybrid_exactly_half(void **s)
+{
+	uint64_t ticked = 0;
+
+	kernel_path = 150 * US;
+	/* 12 phases; none puts a sleep's deadline on a tick grid point (there
+	 * KVM's tick and sleep share one write: test_kvm_shared_write) */
+	for (uint64_t phase = 1000 * US / 24; phase < 1000 * US; phase += 1000 * US / 12) {
+		struct cyclic k, h;
+
+		sim_reset(0, TICK_NS);
+		cyclic(&k, 4, 40, 1000 * US, phase, 100 * US);
+		sim_reset(HYBRID, TICK_NS);
+		cyclic(&h, 4, 40, 1000 * US, phase, 100 * US);
+		assert_int_equal(k.early + h.early, 0);
+		assert_int_equal(DELTA(&h, op_wrmsr_deadline), 0);
+		assert_int_equal(DELTA(&k, op_wrmsr_eoi), DELTA(&h, op_wrmsr_eoi));
+		assert_int_equal(DELTA(&k, op_hlt), DELTA(&h, op_hlt));
+		assert_int_equal(2 * h.ops, k.ops);
+		ticked += DELTA(&h, interrupts) - 40;
+	}
+	assert_in_range(ticked, 1, UINT64_MAX);	/* the case is in the sweep */
+}
+
+/*
+ * The exception: a sleep deadline on a tick grid point (phase 0 at 1 ms and
+ * 250 Hz, every fourth event). The tick restarted at idle exit and the
+ * sleep then share one deadline, and KVM writes it once, not twice: 7
+ * writes in 4 events instead of 8, where hybrid has none to save (then
+ * hybrid is 2 / 3.75 of KVM, above the half). vtimer bench's phases
+ * (1/6, 3/6, 5/6 of the interval) and a cyclic run without --phase (the
+ * first deadline an interval after the task starts) stay off the grid.
+ */
+static void test_kvm_shared_write(void **s)
+{
+	struct cyclic r;
+
+	cyclic_40(&r, 0, TICK_NS, 0);
+	assert_int_equal(DELTA(&r, op_wrmsr_deadline), 70);
+	cyclic_40(&r, HYBRID, TICK_NS, 0);
+	assert_int_equal(DELTA(&r, op_wrmsr_deadline), 0);
+	assert_int_equal(r.ops, 80);
+}
+
+static int no_kernel_path(void **s)
+{
+	kernel_path = 0;
+	return 0;
+}
+
+/*
  * apicv-model (DIRECT): the host polls the page, so the guest never writes
  * the MSR, tick or no tick; an EOI and a hlt per event.
  */
@@ -408,6 +474,8 @@ int main(void)
 		cmocka_unit_test(test_restored_deadline_moves),
 		cmocka_unit_test(test_idle_look),
 		cmocka_unit_test(test_near_exit_without_look),
+		cmocka_unit_test_teardown(test_hybrid_exactly_half, no_kernel_path),
+		cmocka_unit_test(test_kvm_shared_write),
 		cmocka_unit_test(test_direct_never_writes),
 		cmocka_unit_test(test_oneshot_never_early),
 		cmocka_unit_test(test_masked_lvtt),
