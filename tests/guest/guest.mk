@@ -3,7 +3,7 @@
 # simulated CPU and host (tests/guest/sim.c). No KVM needed. Also built
 # with each sanitizer (tests/sanitize/: ASan + UBSan, TSan) and run there.
 GSIM_SRCS := tests/guest/test_guest_timer.c tests/guest/sim.c \
-	guest/kernel/timer.c guest/kernel/clockevent.c guest/pv/pv.c
+	guest/kernel/timer.c guest/kernel/clockevent.c guest/pv/pv.c guest/pv/pv_eoi.c
 GSIM_DEPS := $(GSIM_SRCS) tests/guest/sim.h guest/kernel/kernel.h guest/arch/x86/x86.h \
 	$(wildcard include/vtimer/*.h)
 GSIM_FLAGS := -Wno-missing-prototypes -DGUEST_HOSTED

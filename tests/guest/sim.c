@@ -31,6 +31,12 @@ uint64_t tick_cycles;
 struct cpu *hosted_cpu = &cpu0;
 
 void timer_interrupt(void);	/* kernel/timer.c: the timer vector's handler (entry.S) */
+
+/* KVM's PV EOI (Documentation/virt/kvm/x86/msr.rst; guest/pv/pv_eoi.c) */
+#define KVM_CPUID_SIGNATURE	0x40000000u
+#define KVM_CPUID_FEATURES	0x40000001u
+#define MSR_KVM_PV_EOI_EN	0x4b564d04u
+static bool offer_pv_eoi, offer_exit_before_handler;
 void pv_reset(void);		/* pv/pv.c, GUEST_HOSTED only */
 static void host_advance(uint64_t until, bool interruptible);
 
@@ -51,14 +57,22 @@ void cpu_relax(void)
 
 uint64_t rdmsr(uint32_t msr)
 {
-	return 0;
+	return msr == MSR_KVM_PV_EOI_EN ? sim.pv_eoi_msr : 0;
 }
 
 void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 {
 	memset(r, 0, 4 * sizeof(r[0]));
+	if (sim.kvm_pv_eoi && leaf == KVM_CPUID_SIGNATURE) {
+		r[0] = KVM_CPUID_FEATURES;
+		r[1] = 0x4b4d564b;	/* "KVMKVMKVM\0\0\0" */
+		r[2] = 0x564b4d56;
+		r[3] = 0x4d;
+	} else if (sim.kvm_pv_eoi && leaf == KVM_CPUID_FEATURES) {
+		r[0] = 1u << 6;		/* KVM_FEATURE_PV_EOI */
+	}
 	if (!sim.features)
-		return;		/* no vtimer leaves; no KVM leaves: no PV EOI */
+		return;		/* no vtimer leaves */
 	if (leaf == VTIMER_CPUID_SIGNATURE) {
 		r[0] = VTIMER_CPUID_FEATURES;
 		r[1] = VTIMER_SIG_EBX;
@@ -87,6 +101,29 @@ static void inject(void)
 	}
 	sim.irr = true;
 	sim.injected++;
+	/* nothing else in service or pending here: KVM offers the PV EOI */
+	if (sim.pv_eoi_msr & 1) {
+		*(volatile uint32_t *)(uintptr_t)(sim.pv_eoi_msr & ~1ULL) |= 1;
+		sim.pv_eoi_set = true;
+	}
+}
+
+/*
+ * Any exit: KVM syncs the PV EOI word (lapic.c, apic_sync_pv_eoi_from_
+ * guest): cleared by the guest, KVM does the EOI; still set, KVM clears it
+ * and the guest must write EOI itself.
+ */
+static void kvm_exit(void)
+{
+	uint32_t *w = (uint32_t *)(uintptr_t)(sim.pv_eoi_msr & ~1ULL);
+
+	if (!sim.pv_eoi_set)
+		return;
+	sim.pv_eoi_set = false;
+	if (*w & 1)
+		*w &= ~1u;
+	else
+		sim.kvm_eois++;
 }
 
 /* arm(D) of pv-abi.md 5: the host timer and, with LAZY, `armed` */
@@ -100,6 +137,7 @@ static void host_arm(uint64_t d)
 /* 5.1: a TSC-deadline MSR exit (or the idle look) of value d */
 static void host_msr(uint64_t d)
 {
+	kvm_exit();
 	sim.msr_exits++;
 	sim_now += SIM_EXIT;
 	if (!sim.page) {
@@ -185,6 +223,8 @@ static uint64_t next_event(void)
 static void take_interrupt(void)
 {
 	sim.irr = false;
+	if (sim.exit_before_handler)
+		kvm_exit();
 	timer_interrupt();
 }
 
@@ -227,7 +267,12 @@ void wrmsr(uint32_t msr, uint64_t v)
 		host_msr(v);
 		break;
 	case MSR_X2APIC_EOI:
+		kvm_exit();
 		sim.eois++;
+		break;
+	case MSR_KVM_PV_EOI_EN:
+		kvm_exit();
+		sim.pv_eoi_msr = v;
 		break;
 	case MSR_VTIMER_PV:
 		if (!sim.features)
@@ -270,6 +315,7 @@ int wrmsr_safe(uint32_t msr, uint64_t val)
 /* sti; hlt; cli: sleeps until an interrupt, and takes it */
 void safe_halt(void)
 {
+	kvm_exit();	/* the hlt */
 	while (!sim.irr) {
 		uint64_t t = next_event();
 
@@ -293,6 +339,7 @@ void safe_idle_look(uint32_t msr)
 
 void ucall(uint32_t cmd, uint64_t a0, const char *msg)
 {
+	kvm_exit();
 	sim_now += SIM_EXIT;	/* clockevent_calibrate() times these */
 }
 
@@ -301,6 +348,12 @@ void printk(const char *fmt, ...)
 }
 
 /* ---- the test's side ---- */
+
+void sim_offer_pv_eoi(bool on, bool exit_before_handler)
+{
+	offer_pv_eoi = on;
+	offer_exit_before_handler = exit_before_handler;
+}
 
 void sim_reset(uint32_t features, uint64_t tick_ns)
 {
@@ -314,6 +367,8 @@ void sim_reset_lapic(uint32_t features, uint64_t tick_ns, uint32_t lapic_mode, u
 	memset(&result, 0, sizeof(result));
 	memset(&boot_rec, 0, sizeof(boot_rec));
 	sim.features = features;
+	sim.kvm_pv_eoi = offer_pv_eoi;
+	sim.exit_before_handler = offer_exit_before_handler;
 	/* the presets' 500 us; DIRECT: a host that polls (a scan every 2 us) */
 	sim.scan_period = features & VTIMER_F_DIRECT ? 2000 : 500000;
 	sim.margin = VTIMER_PV_SCAN_MARGIN_NS;
@@ -334,6 +389,7 @@ void sim_reset_lapic(uint32_t features, uint64_t tick_ns, uint32_t lapic_mode, u
 	pv_reset();
 	pv_discover();
 	pv_enable();
+	pv_eoi_enable();
 	clockevent_init();
 	clockevent_calibrate();
 	cpu0.measuring = true;

@@ -30,6 +30,10 @@
 struct sim_host {
 	/* what the VMM offers; 0 = no PV page: KVM's own LAPIC timer */
 	uint32_t features;
+	bool kvm_pv_eoi;	/* KVM offers PV EOI (CPUID 0x40000001 bit 6) */
+	bool exit_before_handler;	/* PV EOI: an exit between injection and the
+					 * handler (a PVM host emulating the way
+					 * there): KVM clears the bit first */
 	uint64_t scan_period;	/* HORIZON: cycles between scans */
 	uint64_t margin;	/* HORIZON: published margin */
 	/* state */
@@ -41,14 +45,18 @@ struct sim_host {
 	uint64_t seen;		/* page: the last pending acted on */
 	uint64_t next_scan;	/* page with HORIZON: 0 = no scan yet */
 	bool irr;		/* the timer vector is pending */
+	uint64_t pv_eoi_msr;	/* MSR_KVM_PV_EOI_EN as written */
+	bool pv_eoi_set;	/* KVM set the word's bit at the last injection */
 	/* counts */
-	uint64_t msr_exits, injected, scans, idle_looks, eois;
+	uint64_t msr_exits, injected, scans, idle_looks, eois, kvm_eois;
 	uint64_t early_fires;	/* the LAPIC's own timer fired before `programmed` */
 };
 
 extern uint64_t sim_now;
 extern struct sim_host sim;
 
+/* Before sim_reset*: what the next reset offers beyond `features`. */
+void sim_offer_pv_eoi(bool on, bool exit_before_handler);
 /* Fresh CPU, host and boot record: LAPIC timer mode (abi.h), its bus clock. */
 void sim_reset_lapic(uint32_t features, uint64_t tick_ns, uint32_t lapic_mode, uint64_t bus_hz);
 /* ... in TSC-deadline mode */

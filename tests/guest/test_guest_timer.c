@@ -89,7 +89,7 @@ static void cyclic_40(struct cyclic *r, uint32_t features, uint64_t tick_ns, uin
 	if (kernel_path)
 		return;		/* the tick may fire while the task runs */
 	assert_int_equal(DELTA(r, interrupts), 40);
-	assert_int_equal(DELTA(r, op_wrmsr_eoi), 40);
+	assert_int_equal(DELTA(r, op_wrmsr_eoi) + DELTA(r, pv_eoi), 40);
 	assert_int_equal(DELTA(r, op_hlt), 40);
 }
 
@@ -497,6 +497,52 @@ static void test_masked_lvtt(void **s)
 	}
 }
 
+/*
+ * KVM's PV EOI (guest/pv/pv_eoi.c): where KVM sets the word's bit at the
+ * injection and no exit comes before the handler clears it, the guest
+ * writes no EOI and KVM completes it at its next exit. Per event that
+ * leaves KVM two writes and a hlt, hybrid the hlt: 1/3, not the issue's
+ * 0.3, without ticks firing (each would cost KVM a write more).
+ */
+static void test_pv_eoi_engages(void **s)
+{
+	struct cyclic k, h;
+
+	sim_offer_pv_eoi(true, false);
+	cyclic_40(&k, 0, TICK_NS, 310 * US);
+	assert_int_equal(DELTA(&k, op_wrmsr_eoi), 0);
+	assert_int_equal(DELTA(&k, pv_eoi), 40);
+	assert_int_equal(sim.kvm_eois, sim_counters()->interrupts);
+	cyclic_40(&h, HYBRID, TICK_NS, 310 * US);
+	assert_int_equal(DELTA(&h, op_wrmsr_eoi), 0);
+	assert_int_equal(h.ops, 40);
+	assert_int_equal(k.ops, 120);
+}
+
+/*
+ * On a PVM host the guest's CPL0 code on the way to the handler is
+ * emulated and may exit first; KVM then finds the bit still set, clears it
+ * and the guest writes EOI as usual: what vtimer probe finds there
+ * (docs/benchmarks.md).
+ */
+static void test_pv_eoi_exit_first(void **s)
+{
+	struct cyclic r;
+
+	sim_offer_pv_eoi(true, true);
+	cyclic_40(&r, HYBRID, TICK_NS, 310 * US);
+	assert_int_equal(DELTA(&r, op_wrmsr_eoi), 40);
+	assert_int_equal(DELTA(&r, pv_eoi), 0);
+	assert_int_equal(sim.kvm_eois, 0);
+	assert_int_equal(r.ops, 80);
+}
+
+static int no_pv_eoi(void **s)
+{
+	sim_offer_pv_eoi(false, false);
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -517,6 +563,8 @@ int main(void)
 		cmocka_unit_test(test_direct_never_writes),
 		cmocka_unit_test(test_oneshot_never_early),
 		cmocka_unit_test(test_masked_lvtt),
+		cmocka_unit_test_teardown(test_pv_eoi_engages, no_pv_eoi),
+		cmocka_unit_test_teardown(test_pv_eoi_exit_first, no_pv_eoi),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
