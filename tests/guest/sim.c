@@ -101,11 +101,6 @@ static void inject(void)
 	}
 	sim.irr = true;
 	sim.injected++;
-	/* nothing else in service or pending here: KVM offers the PV EOI */
-	if (sim.pv_eoi_msr & 1) {
-		*(volatile uint32_t *)(uintptr_t)(sim.pv_eoi_msr & ~1ULL) |= 1;
-		sim.pv_eoi_set = true;
-	}
 }
 
 /*
@@ -220,9 +215,18 @@ static uint64_t next_event(void)
 	return t;
 }
 
+/*
+ * The vector enters the guest. Nothing else is in service or pending here,
+ * so with PV EOI on KVM sets the word's bit as it injects (lapic.c,
+ * apic_sync_pv_eoi_to_guest).
+ */
 static void take_interrupt(void)
 {
 	sim.irr = false;
+	if (sim.pv_eoi_msr & 1) {
+		*(volatile uint32_t *)(uintptr_t)(sim.pv_eoi_msr & ~1ULL) |= 1;
+		sim.pv_eoi_set = true;
+	}
 	if (sim.exit_before_handler)
 		kvm_exit();
 	timer_interrupt();
