@@ -3,10 +3,12 @@
  * The guest's timer code (guest/kernel/timer.c, clockevent.c, guest/pv/pv.c)
  * on a simulated CPU and host (sim.h): the exit-causing operations each
  * timer mode costs per cyclic event, as the guest counts them (abi.h op_*),
- * and the rules behind them: the due rule, stale interrupts, the one-cycle
- * move of a re-stored deadline, LAZY's and HORIZON's skips, the idle look.
- * The counts are what the protocol implies, exactly: no timing is judged.
- * Runs on every machine, with or without /dev/kvm.
+ * hybrid's against stock KVM's (issue 9's half), and the rules behind them:
+ * the due rule, stale interrupts, the one-cycle move of a re-stored
+ * deadline, LAZY's and HORIZON's skips, the idle look, DIRECT, one-shot
+ * rounding, a masked LVTT, KVM's PV EOI. The counts are what the protocols
+ * imply, exactly: no timing is judged. Runs on every machine, with or
+ * without /dev/kvm.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -27,13 +29,14 @@ struct cyclic {
 	struct vtimer_counters before, after;
 };
 
+static uint64_t kernel_path;	/* cycles from the wake-up back to the task, IF = 0 */
+static uint64_t syscall_path;	/* ... from the task's sleep call to its timer_add */
+
 /*
  * workloads.c's cyclic: sleep to next, run the task `busy`, next += interval.
  * The first `warm` events settle (the tick starts at the first idle exit, a
  * scan publishes the first horizon); the counters are read around the rest.
  */
-static uint64_t kernel_path;	/* cycles from the wake-up back to the task, IF = 0 */
-static uint64_t syscall_path;	/* ... from the task's sleep call to its timer_add */
 
 static void cyclic(struct cyclic *r, uint32_t warm, uint32_t n, uint64_t interval,
 		   uint64_t phase, uint64_t busy)
