@@ -179,7 +179,6 @@ static void host_scan(void)
 {
 	uint64_t p;
 
-	sim.scans++;
 	sim.next_scan = sim_now + sim.scan_period;
 	sim.page->horizon = sim.next_scan;
 	sim.page->margin = sim.margin;
@@ -272,7 +271,6 @@ void wrmsr(uint32_t msr, uint64_t v)
 		break;
 	case MSR_X2APIC_EOI:
 		kvm_exit();
-		sim.eois++;
 		break;
 	case MSR_KVM_PV_EOI_EN:
 		kvm_exit();

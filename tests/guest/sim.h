@@ -48,7 +48,7 @@ struct sim_host {
 	uint64_t pv_eoi_msr;	/* MSR_KVM_PV_EOI_EN as written */
 	bool pv_eoi_set;	/* KVM set the word's bit at the last injection */
 	/* counts */
-	uint64_t msr_exits, injected, scans, idle_looks, eois, kvm_eois;
+	uint64_t msr_exits, injected, idle_looks, kvm_eois;
 	uint64_t early_fires;	/* the LAPIC's own timer fired before `programmed` */
 };
 
